@@ -1,0 +1,160 @@
+// Command api serves cyberbrain's REST API. It writes rows and answers; it
+// never executes a task.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/cyberbrain/cyberbrain/pkg/api"
+	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+)
+
+type options struct {
+	addr           string
+	databaseURL    string
+	migrate        bool
+	logFormat      string
+	logLevel       string
+	apiToken       string
+	insecureNoAuth bool
+	maxConns       int
+	shutdown       time.Duration
+}
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	o := &options{}
+	cmd := &cobra.Command{
+		Use:           "api",
+		Short:         "cyberbrain REST API server",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cmdutil.BindEnv(cmd); err != nil {
+				return err
+			}
+			return cmdutil.BindEnv(cmd.Root())
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), o) },
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL connection URL")
+	pf.StringVar(&o.logFormat, "log-format", "json", "log format: json or console")
+	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:9595", "listen address")
+	f.BoolVar(&o.migrate, "migrate", true, "apply database migrations at start")
+	f.StringVar(&o.apiToken, "api-token", "", "bearer token required on /api/ (empty: no auth, loopback only)")
+	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address without a token")
+	f.IntVar(&o.maxConns, "max-conns", 32, "maximum database connections")
+	cmdutil.DurationFlag(f, &o.shutdown, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
+	cmdutil.AnnotateEnv(pf)
+	cmdutil.AnnotateEnv(f)
+	cmd.AddCommand(newMigrateCmd(o))
+	return cmd
+}
+
+func serve(ctx context.Context, o *options) error {
+	log, err := cmdutil.NewLogger(o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	st, err := cmdutil.OpenStore(ctx, o.databaseURL, o.migrate, o.maxConns, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := api.New(api.Config{
+		Store:          st,
+		Logger:         log,
+		Addr:           o.addr,
+		APIToken:       o.apiToken,
+		InsecureNoAuth: o.insecureNoAuth,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("API listening", zap.String("addr", o.addr), zap.String("database", cmdutil.RedactURL(o.databaseURL)))
+	return srv.Run(ctx, o.shutdown)
+}
+
+func newMigrateCmd(o *options) *cobra.Command {
+	cmd := &cobra.Command{Use: "migrate", Short: "apply or roll back database migrations by hand"}
+	open := func(ctx context.Context) (*store.Store, error) {
+		if o.databaseURL == "" {
+			return nil, fmt.Errorf("no database: set --database-url or DATABASE_URL")
+		}
+		return store.Open(ctx, o.databaseURL, store.Options{MaxConns: 2})
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use: "up", Short: "apply every pending migration",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return store.MigrateUp(cmd.Context(), st.SQL())
+		},
+	})
+	var to int64
+	down := &cobra.Command{
+		Use: "down", Short: "roll back one migration (or to --to VERSION; --to 0 empties the schema)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			target := to
+			if !cmd.Flags().Changed("to") {
+				cur, _, err := store.SchemaCurrent(cmd.Context(), st.SQL())
+				if err != nil {
+					return err
+				}
+				target = max(cur-1, 0)
+			}
+			return store.MigrateDownTo(cmd.Context(), st.SQL(), target)
+		},
+	}
+	down.Flags().Int64Var(&to, "to", 0, "version to roll back to")
+	cmd.AddCommand(down)
+	cmd.AddCommand(&cobra.Command{
+		Use: "status", Short: "print the current and latest schema versions",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			cur, latest, err := store.SchemaCurrent(cmd.Context(), st.SQL())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "current version %d, latest %d\n", cur, latest)
+			if cur != latest {
+				fmt.Fprintln(cmd.OutOrStdout(), "pending migrations: run `api migrate up`")
+			}
+			return nil
+		},
+	})
+	return cmd
+}

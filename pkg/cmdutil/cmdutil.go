@@ -1,0 +1,160 @@
+// Package cmdutil holds what both binaries share on the command line: flags
+// with environment twins, durations that accept bare seconds, logging, and
+// migrating at start.
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+)
+
+// EnvName returns the environment twin of a flag: CYBERBRAIN_<FLAG>, except
+// --database-url which reads DATABASE_URL.
+func EnvName(flag string) string {
+	if flag == "database-url" {
+		return "DATABASE_URL"
+	}
+	return "CYBERBRAIN_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// BindEnv sets every flag not given on the command line from its environment
+// twin. Call it from PersistentPreRunE.
+func BindEnv(cmd *cobra.Command) error {
+	var firstErr error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || firstErr != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
+			if err := cmd.Flags().Set(f.Name, v); err != nil {
+				firstErr = fmt.Errorf("environment %s: %w", EnvName(f.Name), err)
+			}
+		}
+	})
+	return firstErr
+}
+
+// AnnotateEnv appends the environment twin to each flag's usage text.
+func AnnotateEnv(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		f.Usage = fmt.Sprintf("%s (env %s)", f.Usage, EnvName(f.Name))
+	})
+}
+
+// Duration is a flag value taking Go durations ("30s", "2m") or bare seconds ("30").
+type Duration time.Duration
+
+// ParseDuration parses a Go duration or a bare number of seconds.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("duration %q must not be negative", s)
+		}
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (use 30s, 2m or bare seconds)", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q must not be negative", s)
+	}
+	return d, nil
+}
+
+func (d *Duration) String() string { return time.Duration(*d).String() }
+func (d *Duration) Type() string   { return "duration" }
+func (d *Duration) Set(s string) error {
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DurationFlag registers a Duration flag.
+func DurationFlag(fs *pflag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	fs.Var((*Duration)(p), name, usage)
+}
+
+// NewLogger builds a zap logger: JSON by default, "console" for humans.
+func NewLogger(format, level string) (*zap.Logger, error) {
+	var cfg zap.Config
+	switch format {
+	case "", "json":
+		cfg = zap.NewProductionConfig()
+		cfg.EncoderConfig.TimeKey = "ts"
+		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	case "console":
+		cfg = zap.NewDevelopmentConfig()
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		cfg.DisableStacktrace = true
+	default:
+		return nil, fmt.Errorf("unknown log format %q (json or console)", format)
+	}
+	cfg.Sampling = nil
+	if level != "" {
+		lvl, err := zapcore.ParseLevel(level)
+		if err != nil {
+			return nil, fmt.Errorf("log level: %w", err)
+		}
+		cfg.Level = zap.NewAtomicLevelAt(lvl)
+	}
+	return cfg.Build()
+}
+
+// OpenStore connects to the database and, when migrate is set, applies the
+// migrations under the advisory lock.
+func OpenStore(ctx context.Context, url string, migrate bool, maxConns int, log *zap.Logger) (*store.Store, error) {
+	if url == "" {
+		return nil, fmt.Errorf("no database: set --database-url or DATABASE_URL")
+	}
+	st, err := store.Open(ctx, url, store.Options{MaxConns: maxConns})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := store.MigrateUp(ctx, st.SQL()); err != nil {
+			st.Close()
+			return nil, err
+		}
+		log.Info("schema migrated")
+	}
+	return st, nil
+}
+
+// RedactURL hides the password of a database URL for logs.
+func RedactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			cred := rest[:at]
+			if c := strings.Index(cred, ":"); c >= 0 {
+				return u[:i+3] + cred[:c] + ":***@" + rest[at+1:]
+			}
+		}
+		return u
+	}
+	var out []string
+	for _, f := range strings.Fields(u) {
+		if strings.HasPrefix(f, "password=") {
+			f = "password=***"
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,179 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// cronParser accepts the standard five fields plus descriptors (@daily, @every 5m…).
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Timing is the part of a schedule that decides when it fires.
+type Timing struct {
+	Type            string
+	IntervalMinutes int
+	CronExpr        string
+	Timezone        string
+}
+
+// Validate checks the timing fields and returns a message per bad field.
+func (t Timing) Validate() map[string]string {
+	errs := map[string]string{}
+	switch t.Type {
+	case ScheduleOneShot:
+	case ScheduleInterval:
+		if t.IntervalMinutes <= 0 {
+			errs["interval_minutes"] = "must be a positive number of minutes for an interval schedule"
+		} else if t.IntervalMinutes > 525600*10 {
+			errs["interval_minutes"] = "must be at most ten years"
+		}
+	case ScheduleCron:
+		if _, err := ParseCron(t.CronExpr); err != nil {
+			errs["cron_expr"] = err.Error()
+		}
+	default:
+		errs["schedule_type"] = "must be one of one_shot, interval, cron"
+	}
+	if _, err := LoadLocation(t.Timezone); err != nil {
+		errs["timezone"] = err.Error()
+	}
+	return errs
+}
+
+// ParseCron parses a five-field cron expression or a descriptor such as @daily.
+func ParseCron(expr string) (cron.Schedule, error) {
+	expr = strings.TrimSpace(expr)
+	if expr == "" {
+		return nil, fmt.Errorf("cron expression is required for a cron schedule")
+	}
+	if strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=") {
+		return nil, fmt.Errorf("put the time zone in the timezone field, not in the cron expression")
+	}
+	s, err := cronParser.Parse(expr)
+	if err != nil {
+		return nil, fmt.Errorf("invalid cron expression %q: %v", expr, err)
+	}
+	return s, nil
+}
+
+// LoadLocation loads an IANA time zone; empty means UTC.
+func LoadLocation(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	if name == "Local" {
+		return nil, fmt.Errorf("timezone must be an IANA name such as Europe/Berlin, not Local")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown IANA time zone %q", name)
+	}
+	return loc, nil
+}
+
+// NextAfter returns the first slot of the schedule strictly after now.
+//
+// Interval schedules stay on the grid anchored at anchor (the slot that just
+// fired, or the creation time), so they never drift with the tick time, and
+// missed slots collapse: the result is the first grid point in the future.
+// Cron schedules are evaluated on the wall clock of the schedule's time zone:
+// a slot inside a DST gap (02:30 on the spring-forward day) fires at the first
+// instant after the gap, and a wall time that occurs twice (fall-back) fires
+// once. One-shot schedules have no next slot (zero time).
+func (t Timing) NextAfter(anchor, now time.Time) (time.Time, error) {
+	switch t.Type {
+	case ScheduleInterval:
+		if t.IntervalMinutes <= 0 {
+			return time.Time{}, fmt.Errorf("interval_minutes must be positive")
+		}
+		step := time.Duration(t.IntervalMinutes) * time.Minute
+		next := anchor.Add(step)
+		if !next.After(now) {
+			k := now.Sub(anchor)/step + 1
+			next = anchor.Add(k * step)
+		}
+		return next, nil
+	case ScheduleCron:
+		return t.nextCron(now)
+	default:
+		return time.Time{}, nil
+	}
+}
+
+func (t Timing) nextCron(after time.Time) (time.Time, error) {
+	spec, err := ParseCron(t.CronExpr)
+	if err != nil {
+		return time.Time{}, err
+	}
+	loc, err := LoadLocation(t.Timezone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	// Walk wall-clock slots (represented as UTC times) until one maps to an
+	// instant after `after`.
+	wall := wallClock(after.In(loc))
+	for i := 0; i < 1000; i++ {
+		wall = spec.Next(wall)
+		if wall.IsZero() {
+			return time.Time{}, fmt.Errorf("cron expression %q never fires", t.CronExpr)
+		}
+		for _, inst := range instantsOf(wall, loc) {
+			if inst.After(after) {
+				return inst.UTC(), nil
+			}
+		}
+	}
+	return time.Time{}, fmt.Errorf("cron expression %q: no slot found", t.CronExpr)
+}
+
+// wallClock returns the wall-clock reading of t as a UTC time.
+func wallClock(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+}
+
+// instantsOf maps a wall-clock reading to the instants it names in loc, in
+// order: none inside a DST gap (then the first instant after the gap is
+// returned), two for a time repeated by a fall-back.
+func instantsOf(wall time.Time, loc *time.Location) []time.Time {
+	var out []time.Time
+	naive := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, loc)
+	// Probe the offsets in force three hours either side: a wall time belongs
+	// to an offset when converting back with that offset reads the same wall.
+	seen := map[int64]bool{}
+	for _, probe := range []time.Time{naive.Add(-3 * time.Hour), naive, naive.Add(3 * time.Hour)} {
+		_, off := probe.Zone()
+		inst := time.Unix(wall.Unix()-int64(off), 0).In(loc)
+		if wallClock(inst).Equal(wall) && !seen[inst.Unix()] {
+			seen[inst.Unix()] = true
+			out = append(out, inst)
+		}
+	}
+	if len(out) == 0 {
+		// Inside a gap: the clock jumped over this reading; fire at the jump.
+		return []time.Time{gapEnd(naive)}
+	}
+	if len(out) == 2 && out[1].Before(out[0]) {
+		out[0], out[1] = out[1], out[0]
+	}
+	// A repeated wall time fires once: at its first occurrence.
+	return out[:1]
+}
+
+// gapEnd returns the first instant at or after the DST jump near t.
+func gapEnd(t time.Time) time.Time {
+	_, off := t.Add(-3 * time.Hour).Zone()
+	lo := t.Add(-3 * time.Hour)
+	hi := t.Add(3 * time.Hour)
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2)
+		if _, o := mid.Zone(); o == off {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi.Truncate(time.Second)
+}

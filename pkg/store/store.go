@@ -1,0 +1,91 @@
+// Package store owns every SQL statement cyberbrain runs against PostgreSQL:
+// gorm for plain CRUD, hand-written SQL through gorm's raw API where gorm
+// cannot express it (SKIP LOCKED claims, batched transitions).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store is the handle every other package uses to reach the database.
+type Store struct {
+	DB  *gorm.DB
+	sql *sql.DB
+	url string
+}
+
+// Options tune the connection pool.
+type Options struct {
+	MaxConns int
+}
+
+// Open connects to the database at url.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	sqlDB.SetMaxOpenConns(opts.MaxConns)
+	sqlDB.SetMaxIdleConns(opts.MaxConns)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	})
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open gorm: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	return &Store{DB: db, sql: sqlDB, url: url}, nil
+}
+
+// URL returns the connection string the store was opened with.
+func (s *Store) URL() string { return s.url }
+
+// SQL returns the underlying database/sql handle.
+func (s *Store) SQL() *sql.DB { return s.sql }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.sql.Close() }
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error { return s.sql.PingContext(ctx) }
+
+// Now returns the database clock, the only clock used for leases and due times.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	var now time.Time
+	if err := s.DB.WithContext(ctx).Raw("SELECT now()").Scan(&now).Error; err != nil {
+		return time.Time{}, fmt.Errorf("database now: %w", err)
+	}
+	return now, nil
+}
+
+// Tx is a store bound to one transaction.
+type Tx struct {
+	DB *gorm.DB
+}
+
+// InTx runs fn in a transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.DB.WithContext(ctx).Transaction(func(db *gorm.DB) error { return fn(&Tx{DB: db}) })
+}
