@@ -130,6 +130,7 @@ CREATE INDEX jobs_run_idx ON jobs (run_id, position);
 CREATE INDEX jobs_ready_idx ON jobs (available_at, id) WHERE status = 'pending' AND available_at IS NOT NULL;
 CREATE INDEX jobs_lease_idx ON jobs (claimed_until) WHERE status = 'running';
 CREATE INDEX jobs_running_task_idx ON jobs (task_type) WHERE status = 'running';
+CREATE INDEX jobs_running_host_idx ON jobs (worker_host_id) WHERE status = 'running';
 CREATE INDEX jobs_status_idx ON jobs (status, id);
 CREATE INDEX jobs_schedule_idx ON jobs (schedule_id) WHERE schedule_id IS NOT NULL;
 

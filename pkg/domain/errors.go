@@ -54,3 +54,29 @@ var (
 	ErrConflict = errors.New("conflict")
 	ErrInvalid  = errors.New("invalid")
 )
+
+// Error is a client-facing failure: Kind is ErrNotFound, ErrConflict or
+// ErrInvalid, Message is the human text, Fields names bad input fields.
+type Error struct {
+	Kind    error
+	Message string
+	Fields  map[string][]string
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Kind }
+
+// NotFound builds a not-found error.
+func NotFound(format string, args ...any) error {
+	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict builds a conflict error.
+func Conflict(format string, args ...any) error {
+	return &Error{Kind: ErrConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid builds a validation error; fields may be nil.
+func Invalid(fields map[string][]string, format string, args ...any) error {
+	return &Error{Kind: ErrInvalid, Message: fmt.Sprintf(format, args...), Fields: fields}
+}

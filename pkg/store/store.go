@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
@@ -34,7 +36,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
-	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
+	// Session time zone UTC, and timestamptz scanned as UTC, so every API
+	// timestamp renders as RFC 3339 UTC.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	sqlDB := stdlib.OpenDB(*cfg.ConnConfig, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	}))
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 16
 	}
