@@ -69,4 +69,3 @@ func TestLaunchRejectsBadInputAndWritesNothing(t *testing.T) {
 		t.Fatalf("%d runs written by rejected launches", runs)
 	}
 }
-

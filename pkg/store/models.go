@@ -198,8 +198,8 @@ type LLMCall struct {
 
 // ContainerLogState remembers where log_triage last stopped for a container.
 type ContainerLogState struct {
-	WorkerHostID   int64     `gorm:"primaryKey"`
-	ContainerName  string    `gorm:"primaryKey"`
+	WorkerHostID   int64  `gorm:"primaryKey"`
+	ContainerName  string `gorm:"primaryKey"`
 	LastSuccessAt  time.Time
 	KnownTemplates JSON `gorm:"type:jsonb"`
 }
