@@ -1,12 +1,113 @@
-// Command scheduler claims due schedules and executes their jobs.
+// Command scheduler claims due schedules and executes their jobs. Run any
+// number of replicas against one database.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
+	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
 
+type options struct {
+	databaseURL     string
+	migrate         bool
+	logFormat       string
+	logLevel        string
+	interval        time.Duration
+	maxClaim        int
+	claimTTL        time.Duration
+	claimant        string
+	maxConcurrent   int
+	once            bool
+	pollOnly        bool
+	shutdownTimeout time.Duration
+	retention       time.Duration
+	healthInterval  time.Duration
+	metricsAddr     string
+	maxConns        int
+}
+
 func main() {
-	fmt.Fprintln(os.Stderr, "scheduler: not built yet")
-	os.Exit(1)
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	o := &options{}
+	cmd := &cobra.Command{
+		Use:           "scheduler",
+		Short:         "cyberbrain scheduler replica: claims due schedules and executes their jobs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return cmdutil.BindEnv(cmd)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL connection URL")
+	f.BoolVar(&o.migrate, "migrate", true, "apply database migrations at start")
+	f.StringVar(&o.logFormat, "log-format", "json", "log format: json or console")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmdutil.DurationFlag(f, &o.interval, "interval", 30*time.Second, "poll interval, the fallback to NOTIFY wake-ups (30s, or bare seconds)")
+	f.IntVar(&o.maxClaim, "max-claim", 10, "due schedules claimed per statement")
+	cmdutil.DurationFlag(f, &o.claimTTL, "claim-ttl", 2*time.Minute, "lease length for claimed schedules and running jobs (heartbeat every ttl/3)")
+	f.StringVar(&o.claimant, "claimant", "", "lease owner name, unique per replica (default hostname:pid)")
+	f.IntVar(&o.maxConcurrent, "max-concurrent", 10, "jobs this replica executes at once")
+	f.BoolVar(&o.once, "once", false, "one claim pass, wait for its jobs, exit")
+	f.BoolVar(&o.pollOnly, "poll-only", false, "do not LISTEN for wake-ups (for poolers that break LISTEN/NOTIFY)")
+	cmdutil.DurationFlag(f, &o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running jobs may finish before they are handed back")
+	cmdutil.DurationFlag(f, &o.retention, "retention", 30*24*time.Hour, "finished runs older than this are pruned (0 keeps everything)")
+	cmdutil.DurationFlag(f, &o.healthInterval, "health-interval", 30*time.Second, "how often worker hosts are health-checked (by one replica at a time)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address (empty: off)")
+	f.IntVar(&o.maxConns, "max-conns", 16, "maximum database connections")
+	cmdutil.AnnotateEnv(f)
+	return cmd
+}
+
+func run(ctx context.Context, o *options) error {
+	log, err := cmdutil.NewLogger(o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	st, err := cmdutil.OpenStore(ctx, o.databaseURL, o.migrate, o.maxConns, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sch, err := scheduler.New(scheduler.Config{
+		Store:           st,
+		Logger:          log,
+		Tasks:           tasks.Registry{"noop": tasks.Noop()},
+		Claimant:        o.claimant,
+		Interval:        o.interval,
+		MaxClaim:        o.maxClaim,
+		ClaimTTL:        o.claimTTL,
+		MaxConcurrent:   o.maxConcurrent,
+		PollOnly:        o.pollOnly,
+		ShutdownTimeout: o.shutdownTimeout,
+		Retention:       o.retention,
+		HealthInterval:  o.healthInterval,
+	})
+	if err != nil {
+		return err
+	}
+	if o.once {
+		return sch.RunOnce(ctx)
+	}
+	return sch.Run(ctx)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // sqlClaimSchedules leases up to $max due schedules for one claimant in one
@@ -18,14 +20,36 @@ WHERE id IN (
     ORDER BY due_at, id
     LIMIT ?
     FOR UPDATE SKIP LOCKED)
-RETURNING *`
+RETURNING *, now() AS db_now`
+
+// ClaimedSchedule is a schedule this replica now holds, with the database
+// clock at the claim.
+type ClaimedSchedule struct {
+	Schedule
+	DBNow time.Time
+}
+
+// RecurringDue reports whether the schedule's own slot is due (as opposed to
+// a launch or run-now waiting in a pending ScheduledRun).
+func (c ClaimedSchedule) RecurringDue() bool {
+	return c.Enabled && c.ScheduleType != "one_shot" && c.NextRunAt != nil && !c.NextRunAt.After(c.DBNow)
+}
 
 // ClaimSchedules leases due schedules for claimant for ttl.
-func (s *Store) ClaimSchedules(ctx context.Context, claimant string, ttl time.Duration, max int) ([]Schedule, error) {
-	var out []Schedule
+func (s *Store) ClaimSchedules(ctx context.Context, claimant string, ttl time.Duration, max int) ([]ClaimedSchedule, error) {
+	var out []ClaimedSchedule
 	err := s.DB.WithContext(ctx).Raw(sqlClaimSchedules, claimant, ttl.Seconds(), max).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim schedules: %w", err)
 	}
 	return out, nil
+}
+
+// Timing returns the fields that decide when the schedule fires.
+func (s Schedule) Timing() domain.Timing {
+	t := domain.Timing{Type: s.ScheduleType, CronExpr: s.CronExpr, Timezone: s.Timezone}
+	if s.IntervalMinutes != nil {
+		t.IntervalMinutes = *s.IntervalMinutes
+	}
+	return t
 }

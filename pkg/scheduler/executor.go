@@ -1,0 +1,170 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+)
+
+// execution is one job attempt this replica runs.
+type execution struct {
+	job     store.StartedJob
+	cancel  context.CancelCauseFunc
+	started time.Time
+}
+
+// launch runs a started job in its own goroutine: jobs of one pass run
+// concurrently, not one after another.
+func (s *Scheduler) launch(j store.StartedJob) {
+	ctx, cancel := context.WithCancelCause(s.execCtx)
+	ex := &execution{job: j, cancel: cancel, started: time.Now()}
+	s.mu.Lock()
+	s.running[j.ID] = ex
+	s.mu.Unlock()
+	s.cfg.Metrics.JobStarted(j.TaskType)
+	log := s.jobLog(j.Job)
+	if j.RunStarted {
+		log.Info(fmt.Sprintf("Starting run %d", j.RunID))
+	}
+	log.Info(fmt.Sprintf("Starting job %d - %s", j.ID, j.TaskType), zap.Int("attempt", j.Attempt))
+	s.execWG.Add(1)
+	go func() {
+		defer s.execWG.Done()
+		defer cancel(nil)
+		s.execute(ctx, ex)
+	}()
+}
+
+func (s *Scheduler) jobLog(j store.Job) *zap.Logger {
+	fields := []zap.Field{zap.Int64("run_id", j.RunID), zap.Int64("job_id", j.ID), zap.String("task", j.TaskType)}
+	if j.ScheduleID != nil {
+		fields = append(fields, zap.Int64("schedule_id", *j.ScheduleID))
+	}
+	return s.log.With(fields...)
+}
+
+// execute runs the task and queues its finish for the completer.
+func (s *Scheduler) execute(ctx context.Context, ex *execution) {
+	j := ex.job
+	timeout := time.Duration(j.TimeoutSeconds) * time.Second
+	tctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("task %s timed out after %s", j.TaskType, timeout))
+	defer cancel()
+	res, err := s.runTask(tctx, j.Job)
+	if s.killed.Load() {
+		return // a killed replica writes nothing
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errLeaseLost), errors.Is(cause, errShutdown):
+		s.drop(ex, cause)
+		return
+	case errors.Is(cause, errCancelled):
+		s.finish(ex, store.Finish{Outcome: store.FinishCancelled, Error: "cancelled by user"}, nil)
+		return
+	}
+	if err == nil && res == nil {
+		err = domain.Permanentf("task %s returned no result", j.TaskType)
+	}
+	if err != nil {
+		if errors.Is(context.Cause(tctx), context.DeadlineExceeded) || tctx.Err() != nil && ctx.Err() == nil {
+			err = domain.Retryable(context.Cause(tctx))
+		}
+		s.finish(ex, s.failure(j.Job, err), nil)
+		return
+	}
+	s.finish(ex, success(j.Job, res), res)
+}
+
+// runTask resolves the task, its host and directive, and runs it.
+func (s *Scheduler) runTask(ctx context.Context, j store.Job) (res *tasks.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = domain.Permanentf("task %s panicked: %v", j.TaskType, r)
+		}
+	}()
+	task, ok := s.cfg.Tasks[j.TaskType]
+	if !ok {
+		return nil, domain.Permanentf("unknown task %q: this scheduler has no implementation for it", j.TaskType)
+	}
+	env := tasks.Env{Job: j, Store: s.st, Logger: s.jobLog(j)}
+	if j.WorkerHostID != nil {
+		host, err := s.st.WorkerHost(ctx, *j.WorkerHostID)
+		if err != nil {
+			return nil, domain.Retryable(fmt.Errorf("load worker host %d: %w", *j.WorkerHostID, err))
+		}
+		env.Host = host
+	}
+	if j.TaskType != domain.TaskNoop {
+		if env.Directive, err = s.st.RunDirectiveSnapshot(ctx, j.RunID); err != nil {
+			return nil, domain.Retryable(err)
+		}
+	}
+	return task.Run(ctx, env)
+}
+
+// failure decides between retry (retryable, attempts left) and failed.
+func (s *Scheduler) failure(j store.Job, err error) store.Finish {
+	msg := err.Error()
+	if domain.IsRetryable(err) && j.Attempt < j.MaxAttempts {
+		s.cfg.Metrics.JobRetried(j.TaskType)
+		delay := s.cfg.RetryBackoff(j.Attempt)
+		return store.Finish{Outcome: store.FinishRetry, Error: msg, RetryInMS: delay.Milliseconds()}
+	}
+	if domain.IsRetryable(err) {
+		msg = fmt.Sprintf("%s (attempt %d of %d, no retry left)", msg, j.Attempt, j.MaxAttempts)
+	}
+	return store.Finish{Outcome: store.FinishFailed, Error: msg}
+}
+
+// success builds the finish of a completed attempt: the short result on the
+// job, artifacts and the task's commit hook saved with it.
+func success(j store.Job, res *tasks.Result) store.Finish {
+	data := map[string]any{}
+	for k, v := range res.Data {
+		data[k] = v
+	}
+	data["summary"] = res.Summary
+	b, err := json.Marshal(data)
+	if err != nil {
+		b, _ = json.Marshal(map[string]any{"summary": res.Summary})
+	}
+	f := store.Finish{Outcome: store.FinishCompleted, Result: b}
+	if len(res.Artifacts) > 0 || res.OnCommit != nil {
+		f.Save = func(ctx context.Context, tx *store.Tx, fj store.FinishedJob) error {
+			for _, a := range res.Artifacts {
+				if err := tx.SaveArtifact(ctx, fj.RunID, fj.ID, a.Name, a.ContentType, a.Content); err != nil {
+					return err
+				}
+			}
+			if res.OnCommit != nil {
+				return res.OnCommit(ctx, tx)
+			}
+			return nil
+		}
+	}
+	return f
+}
+
+// drop forgets an attempt without writing anything (lease lost, or handed
+// back at shutdown by ReleaseJobs).
+func (s *Scheduler) drop(ex *execution, cause error) {
+	if errors.Is(cause, errLeaseLost) {
+		s.cfg.Metrics.LeaseLost(ex.job.TaskType)
+		s.jobLog(ex.job.Job).Warn(fmt.Sprintf("Job %d lease lost: stopped without writing its result", ex.job.ID))
+	}
+	s.forget(ex.job.ID)
+}
+
+func (s *Scheduler) forget(jobID int64) {
+	s.mu.Lock()
+	delete(s.running, jobID)
+	s.mu.Unlock()
+	s.Nudge() // capacity freed
+}

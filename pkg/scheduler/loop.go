@@ -1,0 +1,197 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+)
+
+// Run executes the replica until ctx is done, then shuts down gracefully:
+// stop claiming, let running jobs finish for up to ShutdownTimeout, then hand
+// the rest back so another replica retries them at once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.log.Info(fmt.Sprintf("Scheduler starting (interval=%s)...", s.cfg.Interval),
+		zap.Duration("interval", s.cfg.Interval), zap.Int("max_claim", s.cfg.MaxClaim),
+		zap.Duration("claim_ttl", s.cfg.ClaimTTL), zap.Int("max_concurrent", s.cfg.MaxConcurrent))
+	s.startBackground(ctx)
+	if !s.cfg.PollOnly {
+		go s.listen(ctx)
+	}
+	lastIdleLog := time.Time{}
+	for ctx.Err() == nil && !s.killed.Load() {
+		full, err := s.pass(ctx)
+		if err != nil && ctx.Err() == nil && !s.killed.Load() {
+			s.log.Error("scheduler pass failed", zap.Error(err))
+		}
+		if full {
+			continue // more work is likely waiting
+		}
+		if time.Since(lastIdleLog) >= s.cfg.Interval && err == nil && s.Running() == 0 {
+			lastIdleLog = time.Now()
+			s.log.Debug("No due schedules found")
+		}
+		s.sleep(ctx)
+	}
+	return s.shutdown()
+}
+
+// RunOnce does one claim pass, waits for its jobs and returns (--once).
+func (s *Scheduler) RunOnce(ctx context.Context) error {
+	s.startBackground(ctx)
+	_, err := s.pass(ctx)
+	s.execWG.Wait()
+	if serr := s.shutdown(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (s *Scheduler) startBackground(ctx context.Context) {
+	s.completer.Add(1)
+	go s.complete()
+	go s.heartbeat(ctx)
+}
+
+// sleep waits for a NOTIFY, freed capacity, the next due time or the poll
+// interval (with jitter), whichever comes first.
+func (s *Scheduler) sleep(ctx context.Context) {
+	d := s.cfg.Interval
+	d += time.Duration(rand.Int64N(int64(d)/10 + 1)) // jitter: replicas do not poll in step
+	if next, ok, err := s.st.NextWake(ctx); err == nil && ok && next < d {
+		d = max(next+5*time.Millisecond, time.Millisecond)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-s.execCtx.Done():
+	case <-s.wake:
+	case <-t.C:
+	}
+}
+
+// pass claims due schedules, hands their work to execution and starts as
+// many ready jobs as this replica has room for. full reports that a whole
+// batch was taken, so the caller loops again at once.
+func (s *Scheduler) pass(ctx context.Context) (full bool, err error) {
+	s.maintain(ctx)
+	free := s.cfg.MaxConcurrent - s.Running()
+	if free <= 0 {
+		return false, nil // claims stop while this replica is full
+	}
+	claimedFull, err := s.claimSchedules(ctx)
+	if err != nil {
+		return false, err
+	}
+	started, err := s.startJobs(ctx, free)
+	if err != nil {
+		return false, err
+	}
+	return claimedFull || (started > 0 && started == free), nil
+}
+
+func (s *Scheduler) claimSchedules(ctx context.Context) (full bool, err error) {
+	claimed, err := s.st.ClaimSchedules(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, s.cfg.MaxClaim)
+	if err != nil || len(claimed) == 0 {
+		return false, err
+	}
+	s.cfg.Metrics.SchedulesClaimed(len(claimed))
+	names := make([]string, len(claimed))
+	ids := make([]int64, len(claimed))
+	var release []int64
+	var recurring []store.ClaimedSchedule
+	for i, c := range claimed {
+		names[i], ids[i] = c.Name, c.ID
+		if c.RecurringDue() {
+			recurring = append(recurring, c)
+		} else {
+			release = append(release, c.ID)
+		}
+	}
+	s.log.Info(fmt.Sprintf("Claimed %d due schedule(s): %q", len(claimed), names), zap.Strings("schedules", names))
+	handed, err := s.st.HandOffPending(ctx, s.cfg.Claimant, ids, release)
+	if err != nil {
+		return false, err
+	}
+	for _, h := range handed {
+		s.log.Info(fmt.Sprintf("Schedule %d (%s) has existing run %d, executing...", h.ScheduleID, h.ScheduleName, h.RunID),
+			zap.Int64("schedule_id", h.ScheduleID), zap.String("schedule", h.ScheduleName),
+			zap.Int64("run_id", h.RunID), zap.Int64("job_id", h.JobID))
+	}
+	for _, c := range recurring {
+		s.fire(ctx, c)
+	}
+	return len(claimed) == s.cfg.MaxClaim, nil
+}
+
+// fire turns a recurring schedule's due slot into a run and advances
+// next_run_at from the scheduled time (no drift; missed slots collapse).
+func (s *Scheduler) fire(ctx context.Context, c store.ClaimedSchedule) {
+	timing := c.Timing()
+	slot := *c.NextRunAt
+	next, err := timing.NextAfter(slot, c.DBNow)
+	log := s.log.With(zap.Int64("schedule_id", c.ID), zap.String("schedule", c.Name))
+	if err != nil {
+		log.Error("cannot compute next run; schedule left to its lease", zap.Error(err))
+		return
+	}
+	fired, err := s.st.FireRecurring(ctx, s.cfg.Claimant, c.Schedule, slot, next)
+	if err != nil {
+		log.Error("fire schedule failed", zap.Error(err))
+		return
+	}
+	if fired.Duplicate {
+		log.Info("slot already fired elsewhere; advanced", zap.Time("scheduled_for", slot), zap.Time("next_run_at", next))
+		return
+	}
+	log.Info(fmt.Sprintf("Schedule %d (%s) fired run %d for %s", c.ID, c.Name, fired.RunID, slot.Format(time.RFC3339)),
+		zap.Int64("run_id", fired.RunID), zap.Int64("job_id", fired.JobID), zap.Time("next_run_at", next))
+}
+
+// startJobs starts ready jobs: first those concurrency limits concern (under
+// advisory locks), then the rest, in FIFO order.
+func (s *Scheduler) startJobs(ctx context.Context, free int) (int, error) {
+	limits, err := s.loadLimits(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var started []store.StartedJob
+	if limits.Any() {
+		lim, err := s.st.StartLimitedJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, free, limits)
+		if err != nil {
+			return 0, err
+		}
+		started = append(started, lim...)
+	}
+	if rest := free - len(started); rest > 0 {
+		more, err := s.st.StartFreeJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, rest, limits)
+		if err != nil {
+			return len(started), err
+		}
+		started = append(started, more...)
+	}
+	for _, j := range started {
+		s.launch(j)
+	}
+	return len(started), nil
+}
+
+// loadLimits caches which keys have concurrency limits for a moment.
+func (s *Scheduler) loadLimits(ctx context.Context) (store.Limits, error) {
+	s.limitsMu.Lock()
+	defer s.limitsMu.Unlock()
+	if time.Since(s.limitsLoaded) < 500*time.Millisecond {
+		return s.limits, nil
+	}
+	l, err := s.st.LoadLimits(ctx)
+	if err != nil {
+		return l, err
+	}
+	s.limits, s.limitsLoaded = l, time.Now()
+	return l, nil
+}

@@ -1,0 +1,50 @@
+package scheduler
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// maintain does the periodic work replicas share: rescue of expired job
+// leases (SKIP LOCKED splits it), and — one replica at a time, under an
+// advisory lock — retention pruning and worker host health checks.
+func (s *Scheduler) maintain(ctx context.Context) {
+	now := time.Now()
+	if now.Sub(s.lastRescue) >= min(time.Second, s.cfg.ClaimTTL/4) {
+		s.lastRescue = now
+		rescued, err := s.st.RescueExpired(ctx, 500, s.cfg.RetryBackoff)
+		if err != nil {
+			s.log.Error("rescue of expired leases failed", zap.Error(err))
+		}
+		if len(rescued) > 0 {
+			s.cfg.Metrics.JobsRescued(len(rescued))
+		}
+		for _, r := range rescued {
+			s.log.Warn("Rescued job with an expired lease", zap.Int64("job_id", r.ID), zap.Int64("run_id", r.RunID),
+				zap.String("lost_claimant", r.LostBy), zap.Int("attempt", r.Attempt), zap.String("now", r.Status))
+		}
+	}
+	if s.cfg.Retention > 0 && now.Sub(s.lastRetention) >= time.Hour {
+		s.lastRetention = now
+		go s.exclusive(ctx, "retention", func(ctx context.Context) error {
+			n, err := s.st.PruneFinishedRuns(ctx, s.cfg.Retention, 10000)
+			if n > 0 {
+				s.log.Info("Pruned finished runs", zap.Int64("runs", n), zap.Duration("older_than", s.cfg.Retention))
+			}
+			return err
+		})
+	}
+	if s.cfg.HealthCheck != nil && now.Sub(s.lastHealth) >= s.cfg.HealthInterval {
+		s.lastHealth = now
+		go s.exclusive(ctx, "host-health", s.cfg.HealthCheck)
+	}
+}
+
+// exclusive runs fn unless another replica is running the same maintenance.
+func (s *Scheduler) exclusive(ctx context.Context, name string, fn func(context.Context) error) {
+	if _, err := s.st.TryMaintenanceLock(ctx, name, fn); err != nil && ctx.Err() == nil {
+		s.log.Error("maintenance failed", zap.String("work", name), zap.Error(err))
+	}
+}

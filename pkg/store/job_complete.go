@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+)
+
+// Outcome of one execution attempt as the executing replica saw it.
+const (
+	FinishCompleted = "completed"
+	FinishFailed    = "failed"    // permanent, or no attempts left
+	FinishRetry     = "retry"     // back to pending after RetryIn
+	FinishCancelled = "cancelled" // the run was cancelled
+)
+
+// Finish is the end of one attempt, written fenced on (claimant, attempt).
+type Finish struct {
+	JobID     int64           `json:"id"`
+	Attempt   int             `json:"attempt"`
+	Outcome   string          `json:"outcome"`
+	Error     string          `json:"error"`
+	Result    json.RawMessage `json:"result"`
+	RetryInMS int64           `json:"retry_in_ms"`
+	// Save runs inside the completion transaction, only when this attempt is
+	// accepted (artifacts, log cursors). Not serialised.
+	Save func(ctx context.Context, tx *Tx, job FinishedJob) error `json:"-"`
+}
+
+// FinishedJob is a job whose finish was accepted.
+type FinishedJob struct {
+	ID       int64
+	RunID    int64
+	Status   string
+	Attempt  int
+	TaskType string
+}
+
+// RunTransition is a run whose status changed in a batch.
+type RunTransition struct {
+	ID     int64
+	Status string
+}
+
+// FinishResult tells the executing replica what was accepted.
+type FinishResult struct {
+	Accepted []FinishedJob
+	// Rejected jobs had lost their lease: their results were not written.
+	Rejected []int64
+	Runs     []RunTransition
+}
+
+// sqlFinishJobs writes a batch of attempt ends, fenced on the lease: a
+// replica that lost its lease (expired, rescued, re-claimed) changes nothing.
+const sqlFinishJobs = `
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset(?::jsonb)
+        AS x(id bigint, attempt int, outcome text, error text, result jsonb, retry_in_ms bigint)
+), done AS (
+    UPDATE jobs j SET
+        status = CASE x.outcome WHEN 'retry' THEN 'pending' ELSE x.outcome END,
+        completed_at = CASE WHEN x.outcome = 'retry' THEN NULL ELSE now() END,
+        available_at = CASE WHEN x.outcome = 'retry' THEN now() + make_interval(secs => x.retry_in_ms / 1000.0) ELSE j.available_at END,
+        claimed_by = '', claimed_until = NULL,
+        result = coalesce(x.result, j.result),
+        error_message = coalesce(x.error, '')
+    FROM input x
+    WHERE j.id = x.id AND j.attempt = x.attempt AND j.claimed_by = ? AND j.status = 'running' AND j.claimed_until > now()
+    RETURNING j.id, j.run_id, j.status, j.attempt, j.task_type
+), att AS (
+    UPDATE job_attempts a SET ended_at = now(),
+        outcome = CASE x.outcome WHEN 'retry' THEN 'failed' ELSE x.outcome END,
+        error = coalesce(x.error, '')
+    FROM done d JOIN input x ON x.id = d.id
+    WHERE a.job_id = d.id AND a.attempt = d.attempt
+), srs AS (
+    UPDATE scheduled_runs sr SET
+        status = CASE d.status WHEN 'completed' THEN 'finished' WHEN 'failed' THEN 'failed' ELSE 'cancelled' END,
+        finished_at = now(), error_summary = left(coalesce(x.error, ''), 500)
+    FROM done d JOIN input x ON x.id = d.id
+    WHERE sr.job_id = d.id AND d.status <> 'pending'
+)
+SELECT id, run_id, status, attempt, task_type FROM done ORDER BY id`
+
+// FinishJobs writes a batch of attempt ends in one transaction: the fenced
+// job updates, the accepted attempts' side effects (Save), the run
+// aggregation and, on a run's terminal transition, its report.
+func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish) (*FinishResult, error) {
+	if len(batch) == 0 {
+		return &FinishResult{}, nil
+	}
+	payload, err := json.Marshal(batch)
+	if err != nil {
+		return nil, fmt.Errorf("encode finishes: %w", err)
+	}
+	res := &FinishResult{}
+	err = s.withRetry(ctx, func(tx *gorm.DB) error {
+		*res = FinishResult{}
+		if err := tx.Raw(sqlFinishJobs, string(payload), claimant).Scan(&res.Accepted).Error; err != nil {
+			return err
+		}
+		if err := s.saveAccepted(ctx, tx, batch, res); err != nil {
+			return err
+		}
+		runIDs := make([]int64, 0, len(res.Accepted))
+		for _, a := range res.Accepted {
+			runIDs = append(runIDs, a.RunID)
+		}
+		runs, err := aggregateRuns(tx, runIDs)
+		res.Runs = runs
+		if err != nil {
+			return err
+		}
+		if len(res.Accepted) > 0 {
+			return tx.Exec(`SELECT pg_notify(?, 'finished')`, domain.WakeChannel).Error
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finish jobs: %w", err)
+	}
+	return res, nil
+}
+
+func (s *Store) saveAccepted(ctx context.Context, tx *gorm.DB, batch []Finish, res *FinishResult) error {
+	accepted := map[int64]FinishedJob{}
+	for _, a := range res.Accepted {
+		accepted[a.ID] = a
+	}
+	for _, f := range batch {
+		a, ok := accepted[f.JobID]
+		if !ok {
+			res.Rejected = append(res.Rejected, f.JobID)
+			continue
+		}
+		if f.Save != nil {
+			if err := f.Save(ctx, &Tx{DB: tx}, a); err != nil {
+				return fmt.Errorf("save outputs of job %d: %w", f.JobID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// HeartbeatResult says which jobs this replica still owns.
+type HeartbeatResult struct {
+	// Cancel lists jobs whose run was cancelled: stop them.
+	Cancel []int64
+	// Lost lists jobs whose lease is gone: stop them and write nothing.
+	Lost []int64
+}
+
+// Heartbeat extends the leases of the jobs this claimant executes, in one
+// statement. A lease that already expired is not revived: the job may have
+// been rescued and re-claimed elsewhere.
+func (s *Store) Heartbeat(ctx context.Context, claimant string, ttl time.Duration, jobs map[int64]int) (*HeartbeatResult, error) {
+	if len(jobs) == 0 {
+		return &HeartbeatResult{}, nil
+	}
+	type row struct {
+		ID      int64 `json:"id"`
+		Attempt int   `json:"attempt"`
+	}
+	in := make([]row, 0, len(jobs))
+	for id, att := range jobs {
+		in = append(in, row{id, att})
+	}
+	payload, _ := json.Marshal(in)
+	var alive []struct {
+		ID              int64
+		CancelRequested bool
+	}
+	err := s.DB.WithContext(ctx).Raw(`
+		UPDATE jobs j SET claimed_until = now() + make_interval(secs => ?)
+		FROM jsonb_to_recordset(?::jsonb) AS x(id bigint, attempt int)
+		WHERE j.id = x.id AND j.attempt = x.attempt AND j.claimed_by = ? AND j.status = 'running' AND j.claimed_until > now()
+		RETURNING j.id, j.cancel_requested`, ttl.Seconds(), string(payload), claimant).Scan(&alive).Error
+	if err != nil {
+		return nil, fmt.Errorf("heartbeat: %w", err)
+	}
+	res := &HeartbeatResult{}
+	seen := map[int64]bool{}
+	for _, a := range alive {
+		seen[a.ID] = true
+		if a.CancelRequested {
+			res.Cancel = append(res.Cancel, a.ID)
+		}
+	}
+	for id := range jobs {
+		if !seen[id] {
+			res.Lost = append(res.Lost, id)
+		}
+	}
+	return res, nil
+}
+
+// ReleaseJobs hands running jobs back at once (graceful shutdown): the
+// attempt is recorded as failed with the reason and the job is pending again
+// without consuming a retry delay, so another replica picks it up now.
+func (s *Store) ReleaseJobs(ctx context.Context, claimant string, jobs map[int64]int, reason string) (int, error) {
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	batch := make([]Finish, 0, len(jobs))
+	for id, att := range jobs {
+		batch = append(batch, Finish{JobID: id, Attempt: att, Outcome: FinishRetry, Error: reason})
+	}
+	res, err := s.FinishJobs(ctx, claimant, batch)
+	if err != nil {
+		return 0, err
+	}
+	// A released attempt should not use up the job's attempts.
+	ids := make([]int64, 0, len(res.Accepted))
+	for _, a := range res.Accepted {
+		ids = append(ids, a.ID)
+	}
+	if len(ids) > 0 {
+		err = s.DB.WithContext(ctx).Exec(`UPDATE jobs SET max_attempts = max_attempts + 1 WHERE id = ANY(?) AND status = 'pending'`, Int64s(ids)).Error
+	}
+	return len(ids), err
+}

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// StartedJob is a job this replica now executes under its lease.
+type StartedJob struct {
+	Job
+	RunStarted bool `gorm:"-"` // this start moved the run from pending to running
+}
+
+// Limits is the set of concurrency limits in force, loaded once per pass.
+type Limits struct {
+	// Task keys whose starts are limited (task max_concurrent, or a schedule
+	// with max_per_job on that task).
+	Tasks map[string]bool
+	// Hosts with capabilities.max_concurrency.
+	Hosts map[int64]int
+	// Schedules with max_global.
+	Schedules map[int64]bool
+}
+
+// Any reports whether any limit is in force.
+func (l Limits) Any() bool { return len(l.Tasks)+len(l.Hosts)+len(l.Schedules) > 0 }
+
+// LoadLimits reads which tasks, hosts and schedules have concurrency limits.
+func (s *Store) LoadLimits(ctx context.Context) (Limits, error) {
+	l := Limits{Tasks: map[string]bool{}, Hosts: map[int64]int{}, Schedules: map[int64]bool{}}
+	var rows []struct {
+		Kind string
+		Key  string
+		ID   int64
+		N    int
+	}
+	err := s.DB.WithContext(ctx).Raw(`
+		SELECT 'task' AS kind, key, 0 AS id, 0 AS n FROM task_definitions WHERE max_concurrent IS NOT NULL
+		UNION ALL SELECT DISTINCT 'task', task, 0, 0 FROM schedules WHERE max_per_job IS NOT NULL
+		UNION ALL SELECT 'host', '', id, (capabilities->>'max_concurrency')::int FROM worker_hosts
+		          WHERE jsonb_typeof(capabilities->'max_concurrency') = 'number'
+		UNION ALL SELECT 'schedule', '', id, 0 FROM schedules WHERE max_global IS NOT NULL`).Scan(&rows).Error
+	if err != nil {
+		return l, fmt.Errorf("load limits: %w", err)
+	}
+	for _, r := range rows {
+		switch r.Kind {
+		case "task":
+			l.Tasks[r.Key] = true
+		case "host":
+			l.Hosts[r.ID] = r.N
+		case "schedule":
+			l.Schedules[r.ID] = true
+		}
+	}
+	return l, nil
+}
+
+func (l Limits) taskKeys() []string {
+	out := make([]string, 0, len(l.Tasks))
+	for k := range l.Tasks {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (l Limits) hostIDs() []int64 {
+	out := make([]int64, 0, len(l.Hosts))
+	for k := range l.Hosts {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (l Limits) scheduleIDs() []int64 {
+	out := make([]int64, 0, len(l.Schedules))
+	for k := range l.Schedules {
+		out = append(out, k)
+	}
+	return out
+}
+
+// sqlPickFree selects ready jobs none of whose keys is limited.
+const sqlPickFree = `
+SELECT id FROM jobs
+WHERE status = 'pending' AND available_at <= now()
+  AND NOT (task_type = ANY(?::text[]))
+  AND (worker_host_id IS NULL OR NOT (worker_host_id = ANY(?)))
+  AND (schedule_id IS NULL OR NOT (schedule_id = ANY(?)))
+ORDER BY available_at, id
+LIMIT ?
+FOR UPDATE SKIP LOCKED`
+
+// sqlStartJobs moves picked jobs to running under this claimant's lease,
+// records the attempt and starts their ScheduledRuns.
+const sqlStartJobs = `
+WITH started AS (
+    UPDATE jobs SET status = 'running', attempt = attempt + 1, claimed_by = ?,
+        claimed_until = now() + make_interval(secs => ?), started_at = coalesce(started_at, now())
+    WHERE id = ANY(?) AND status = 'pending'
+    RETURNING *
+), att AS (
+    INSERT INTO job_attempts (job_id, attempt, claimant, started_at)
+    SELECT id, attempt, claimed_by, now() FROM started
+), srs AS (
+    UPDATE scheduled_runs SET status = 'started', started_at = now()
+    WHERE job_id IN (SELECT id FROM started) AND status = 'pending'
+)
+SELECT * FROM started ORDER BY id`
+
+// StartFreeJobs starts up to max ready jobs that no concurrency limit
+// concerns, in FIFO order, in one transaction.
+func (s *Store) StartFreeJobs(ctx context.Context, claimant string, ttl time.Duration, max int, l Limits) ([]StartedJob, error) {
+	var out []StartedJob
+	err := s.withRetry(ctx, func(tx *gorm.DB) error {
+		var ids []int64
+		if err := tx.Raw(sqlPickFree, textArray(l.taskKeys()), Int64s(l.hostIDs()), Int64s(l.scheduleIDs()), max).
+			Scan(&ids).Error; err != nil {
+			return err
+		}
+		var err error
+		out, err = startJobs(tx, claimant, ttl, ids)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start jobs: %w", err)
+	}
+	return out, nil
+}
+
+func startJobs(tx *gorm.DB, claimant string, ttl time.Duration, ids []int64) ([]StartedJob, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var jobs []Job
+	if err := tx.Raw(sqlStartJobs, claimant, ttl.Seconds(), Int64s(ids)).Scan(&jobs).Error; err != nil {
+		return nil, err
+	}
+	runIDs := make([]int64, 0, len(jobs))
+	for _, j := range jobs {
+		runIDs = append(runIDs, j.RunID)
+	}
+	// Lock the runs in id order (a separate statement, so the next one sees
+	// every commit that happened while waiting), then mark them running.
+	if err := lockRuns(tx, runIDs); err != nil {
+		return nil, err
+	}
+	var startedRuns []int64
+	if err := tx.Raw(`UPDATE runs SET status = 'running', started_at = coalesce(started_at, now())
+		WHERE id = ANY(?) AND status = 'pending' RETURNING id`, Int64s(runIDs)).Scan(&startedRuns).Error; err != nil {
+		return nil, err
+	}
+	started := map[int64]bool{}
+	for _, id := range startedRuns {
+		started[id] = true
+	}
+	out := make([]StartedJob, len(jobs))
+	for i, j := range jobs {
+		out[i] = StartedJob{Job: j, RunStarted: started[j.RunID]}
+		if started[j.RunID] {
+			started[j.RunID] = false // report the run start once
+		}
+	}
+	return out, nil
+}
+
+// lockRuns takes the row locks of runs in id order, so concurrent batches
+// never deadlock on each other.
+func lockRuns(tx *gorm.DB, runIDs []int64) error {
+	if len(runIDs) == 0 {
+		return nil
+	}
+	sorted := append([]int64(nil), runIDs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	var locked []int64
+	return tx.Raw(`SELECT id FROM runs WHERE id = ANY(?) ORDER BY id FOR UPDATE`, Int64s(sorted)).Scan(&locked).Error
+}
+
+// limitedCandidate is a ready job one or more limits concern.
+type limitedCandidate struct {
+	ID           int64
+	TaskType     string
+	WorkerHostID *int64
+	ScheduleID   *int64
+	MaxPerJob    *int
+	MaxGlobal    *int
+	TaskMax      *int
+}
+
+// StartLimitedJobs starts, in FIFO order, the ready jobs that concurrency
+// limits concern, as far as capacity allows. The limits hold exactly across
+// replicas: every start of a limited key happens under a transaction-level
+// advisory lock on that key, and the running counts are read after the lock.
+func (s *Store) StartLimitedJobs(ctx context.Context, claimant string, ttl time.Duration, max int, l Limits) ([]StartedJob, error) {
+	if !l.Any() || max <= 0 {
+		return nil, nil
+	}
+	var out []StartedJob
+	err := s.withRetry(ctx, func(tx *gorm.DB) error {
+		out = nil
+		var cands []limitedCandidate
+		if err := tx.Raw(`
+			SELECT j.id, j.task_type, j.worker_host_id, j.schedule_id, s.max_per_job, s.max_global, t.max_concurrent AS task_max
+			FROM jobs j
+			JOIN task_definitions t ON t.key = j.task_type
+			LEFT JOIN schedules s ON s.id = j.schedule_id
+			WHERE j.status = 'pending' AND j.available_at <= now()
+			  AND (j.task_type = ANY(?::text[]) OR j.worker_host_id = ANY(?) OR j.schedule_id = ANY(?))
+			ORDER BY j.available_at, j.id
+			LIMIT 1000`, textArray(l.taskKeys()), Int64s(l.hostIDs()), Int64s(l.scheduleIDs())).Scan(&cands).Error; err != nil {
+			return err
+		}
+		if len(cands) == 0 {
+			return nil
+		}
+		keys := lockKeys(cands, l)
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k ORDER BY k`, Int64s(keys)).Error; err != nil {
+			return err
+		}
+		ids, err := pickWithinCapacity(tx, cands, l, max)
+		if err != nil {
+			return err
+		}
+		out, err = startJobs(tx, claimant, ttl, ids)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start limited jobs: %w", err)
+	}
+	return out, nil
+}
+
+func lockKey(kind, key string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("cyberbrain:" + kind + ":" + key))
+	return int64(h.Sum64())
+}
+
+func lockKeys(cands []limitedCandidate, l Limits) []int64 {
+	set := map[int64]bool{}
+	for _, c := range cands {
+		if l.Tasks[c.TaskType] {
+			set[lockKey("task", c.TaskType)] = true
+		}
+		if c.WorkerHostID != nil {
+			if _, ok := l.Hosts[*c.WorkerHostID]; ok {
+				set[lockKey("host", fmt.Sprint(*c.WorkerHostID))] = true
+			}
+		}
+		if c.ScheduleID != nil && l.Schedules[*c.ScheduleID] {
+			set[lockKey("schedule", fmt.Sprint(*c.ScheduleID))] = true
+		}
+	}
+	out := make([]int64, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// pickWithinCapacity re-reads the candidates under the locks (skipping rows
+// another replica is starting) and the running counts, then admits jobs in
+// FIFO order while every limit that concerns them has room.
+func pickWithinCapacity(tx *gorm.DB, cands []limitedCandidate, l Limits, max int) ([]int64, error) {
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = c.ID
+	}
+	var lockable []int64
+	if err := tx.Raw(`SELECT id FROM jobs WHERE id = ANY(?) AND status = 'pending' ORDER BY available_at, id FOR UPDATE SKIP LOCKED`,
+		Int64s(ids)).Scan(&lockable).Error; err != nil {
+		return nil, err
+	}
+	var counts []struct {
+		Kind string
+		Key  string
+		N    int
+	}
+	if err := tx.Raw(`
+		SELECT 'task' AS kind, task_type AS key, count(*) AS n FROM jobs WHERE status = 'running' GROUP BY task_type
+		UNION ALL SELECT 'host', worker_host_id::text, count(*) FROM jobs WHERE status = 'running' AND worker_host_id IS NOT NULL GROUP BY worker_host_id
+		UNION ALL SELECT 'schedule', schedule_id::text, count(DISTINCT run_id) FROM jobs WHERE status = 'running' AND schedule_id = ANY(?) GROUP BY schedule_id`,
+		Int64s(l.scheduleIDs())).Scan(&counts).Error; err != nil {
+		return nil, err
+	}
+	running := map[string]int{}
+	for _, c := range counts {
+		running[c.Kind+":"+c.Key] = c.N
+	}
+	byID := map[int64]limitedCandidate{}
+	for _, c := range cands {
+		byID[c.ID] = c
+	}
+	var picked []int64
+	for _, id := range lockable {
+		if len(picked) >= max {
+			break
+		}
+		c := byID[id]
+		checks := admissionChecks(c, l)
+		ok := true
+		for _, ch := range checks {
+			if running[ch.key] >= ch.limit {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		for _, ch := range checks {
+			running[ch.key]++
+		}
+		picked = append(picked, id)
+	}
+	return picked, nil
+}
+
+type admission struct {
+	key   string
+	limit int
+}
+
+// admissionChecks lists the limits a candidate must fit under.
+func admissionChecks(c limitedCandidate, l Limits) []admission {
+	var out []admission
+	taskKey := "task:" + c.TaskType
+	if c.TaskMax != nil {
+		out = append(out, admission{taskKey, *c.TaskMax})
+	}
+	if c.MaxPerJob != nil {
+		out = append(out, admission{taskKey, *c.MaxPerJob})
+	}
+	if c.WorkerHostID != nil {
+		if n, ok := l.Hosts[*c.WorkerHostID]; ok {
+			out = append(out, admission{fmt.Sprintf("host:%d", *c.WorkerHostID), n})
+		}
+	}
+	if c.ScheduleID != nil && c.MaxGlobal != nil {
+		out = append(out, admission{fmt.Sprintf("schedule:%d", *c.ScheduleID), *c.MaxGlobal})
+	}
+	return out
+}

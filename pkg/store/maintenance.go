@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+func jsonArg(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("encode query argument: %v", err)) // only our own plain structs are passed
+	}
+	return string(b)
+}
+
+// NextWake returns how long until something becomes due: a schedule's
+// due_at, a deferred (retry) job's available_at, or a running job's lease
+// expiry (to rescue it). Zero or negative means now; ok=false means nothing.
+func (s *Store) NextWake(ctx context.Context) (time.Duration, bool, error) {
+	var secs *float64
+	err := s.DB.WithContext(ctx).Raw(`SELECT extract(epoch FROM least(
+			(SELECT min(due_at) FROM schedules WHERE due_at IS NOT NULL),
+			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at IS NOT NULL),
+			(SELECT min(claimed_until) FROM jobs WHERE status = 'running')) - now())`).Scan(&secs).Error
+	if err != nil {
+		return 0, false, fmt.Errorf("next wake: %w", err)
+	}
+	if secs == nil {
+		return 0, false, nil
+	}
+	return time.Duration(*secs * float64(time.Second)), true, nil
+}
+
+// TryMaintenanceLock runs fn only if no other replica holds the named
+// maintenance lock (a session advisory lock on a dedicated connection).
+func (s *Store) TryMaintenanceLock(ctx context.Context, name string, fn func(ctx context.Context) error) (bool, error) {
+	conn, err := s.sql.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
+	}
+	defer conn.Close()
+	key := lockKey("maintenance", name)
+	var got bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
+		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
+	}
+	if !got {
+		return false, nil
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
+	return true, fn(ctx)
+}
+
+// PruneFinishedRuns deletes runs that finished more than `age` ago (with their
+// jobs, attempts, artifacts and ScheduledRun links), then the one-shot launch
+// schedules left without history. Returns the number of runs deleted.
+func (s *Store) PruneFinishedRuns(ctx context.Context, age time.Duration, batch int) (int64, error) {
+	res := s.DB.WithContext(ctx).Exec(`DELETE FROM runs WHERE id IN (
+		SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled')
+		AND completed_at < now() - make_interval(secs => ?) ORDER BY completed_at LIMIT ? FOR UPDATE SKIP LOCKED)`,
+		age.Seconds(), batch)
+	if res.Error != nil {
+		return 0, fmt.Errorf("prune runs: %w", res.Error)
+	}
+	err := s.DB.WithContext(ctx).Exec(`DELETE FROM schedules s WHERE s.schedule_type = 'one_shot' AND NOT s.enabled
+		AND s.due_at IS NULL AND s.name LIKE 'launch-run-%'
+		AND NOT EXISTS (SELECT 1 FROM scheduled_runs sr WHERE sr.schedule_id = s.id)`).Error
+	if err != nil {
+		return res.RowsAffected, fmt.Errorf("prune launch schedules: %w", err)
+	}
+	return res.RowsAffected, nil
+}
