@@ -56,6 +56,9 @@ func (s *Scheduler) writeBatch(batch []finishItem) {
 	}
 	var res *store.FinishResult
 	for attempt := 0; ; attempt++ {
+		for s.paused.Load() && !s.killed.Load() {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if s.killed.Load() {
 			return
 		}

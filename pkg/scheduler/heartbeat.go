@@ -19,7 +19,7 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if s.heartbeatsStopped.Load() {
+		if s.paused.Load() {
 			continue
 		}
 		s.beat()

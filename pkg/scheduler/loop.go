@@ -79,6 +79,9 @@ func (s *Scheduler) sleep(ctx context.Context) {
 // many ready jobs as this replica has room for. full reports that a whole
 // batch was taken, so the caller loops again at once.
 func (s *Scheduler) pass(ctx context.Context) (full bool, err error) {
+	if s.paused.Load() {
+		return false, nil
+	}
 	s.maintain(ctx)
 	free := s.cfg.MaxConcurrent - s.Running()
 	if free <= 0 {

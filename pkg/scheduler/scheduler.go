@@ -112,8 +112,8 @@ type Scheduler struct {
 	finishes  chan finishItem
 	completer sync.WaitGroup
 
-	killed            atomic.Bool
-	heartbeatsStopped atomic.Bool
+	killed atomic.Bool
+	paused atomic.Bool
 
 	limitsMu     sync.Mutex
 	limits       store.Limits
@@ -160,10 +160,16 @@ func (s *Scheduler) Running() int {
 	return len(s.running)
 }
 
-// SuspendHeartbeats stops (true) or resumes (false) lease renewal while the
-// tasks keep running — what a paused process (SIGSTOP, a long GC, a cut
-// connection) looks like to the others. For tests and chaos drills.
-func (s *Scheduler) SuspendHeartbeats(stop bool) { s.heartbeatsStopped.Store(stop) }
+// Pause freezes (true) or resumes (false) the replica's dealings with the
+// database — claims, heartbeats, result writes — while its tasks keep
+// running: what a paused process (SIGSTOP, a long GC, a cut connection) looks
+// like to the others. For tests and chaos drills.
+func (s *Scheduler) Pause(on bool) {
+	s.paused.Store(on)
+	if !on {
+		s.Nudge()
+	}
+}
 
 // Kill stops the replica at once and writes nothing more to the database,
 // as SIGKILL would: its leases are left to expire. For tests and chaos drills.

@@ -73,7 +73,7 @@ WITH input AS (
     WHERE j.id = x.id AND j.attempt = x.attempt AND j.claimed_by = ? AND j.status = 'running' AND j.claimed_until > now()
     RETURNING j.id, j.run_id, j.status, j.attempt, j.task_type
 ), att AS (
-    UPDATE job_attempts a SET ended_at = now(),
+    UPDATE job_attempts a SET ended_at = clock_timestamp(),
         outcome = CASE x.outcome WHEN 'retry' THEN 'failed' ELSE x.outcome END,
         error = coalesce(x.error, '')
     FROM done d JOIN input x ON x.id = d.id

@@ -75,7 +75,7 @@ const sqlRescue = `
 WITH x AS (
     SELECT * FROM jsonb_to_recordset(?::jsonb) AS x(id bigint, attempt int, retry bool, delay_s float8, error text)
 ), att AS (
-    UPDATE job_attempts a SET outcome = 'lost', ended_at = now(), error = x.error
+    UPDATE job_attempts a SET outcome = 'lost', ended_at = clock_timestamp(), error = x.error
     FROM x WHERE a.job_id = x.id AND a.attempt = x.attempt AND a.outcome = 'running'
 ), j AS (
     UPDATE jobs SET

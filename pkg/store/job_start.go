@@ -106,7 +106,7 @@ WITH started AS (
     RETURNING *
 ), att AS (
     INSERT INTO job_attempts (job_id, attempt, claimant, started_at)
-    SELECT id, attempt, claimed_by, now() FROM started
+    SELECT id, attempt, claimed_by, clock_timestamp() FROM started
 ), srs AS (
     UPDATE scheduled_runs SET status = 'started', started_at = now()
     WHERE job_id IN (SELECT id FROM started) AND status = 'pending'
