@@ -36,7 +36,7 @@ func TestDBGaugesReportTheQueueFromPostgres(t *testing.T) {
 
 	fams := scrapeHandler(t)
 	want := map[string]float64{
-		"cyberbrain_db_stats_up": 1,
+		"cyberbrain_db_stats_up":   1,
 		"cyberbrain_due_schedules": 2,
 	}
 	for name, v := range want {
