@@ -34,8 +34,10 @@ api() {
   local args=(-sS -X "$method" -o - -w '\n%{http_code}' --max-time 10 "${auth[@]}"
               -H 'Accept: application/json')
   [ -n "$body" ] && args+=(-H 'Content-Type: application/json' -d "$body")
-  out=$(curl "${args[@]}" "${BASE}${path}" 2>&1) \
-    || fail "$method $path: cannot reach the API at $BASE (${out##*$'\n'}): is it running? (docker-compose ps api)"
+  if ! out=$(curl "${args[@]}" "${BASE}${path}" 2>&1); then
+    out=${out%$'\n'*}
+    fail "$method $path: cannot reach the API at $BASE (${out//$'\n'/ }): is it running? (docker-compose ps api)"
+  fi
   code=${out##*$'\n'}
   out=${out%$'\n'*}
   case "$code" in
