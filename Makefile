@@ -33,3 +33,16 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGE_PREFIX ?= cyberbrain
+.PHONY: smoke
+
+# Container images (multi-stage builds; need the golang and distroless base images).
+images:
+	docker build -f Dockerfile.api --build-arg VERSION=$(VERSION) -t $(IMAGE_PREFIX)/api:$(VERSION) -t $(IMAGE_PREFIX)/api:latest .
+	docker build -f Dockerfile.scheduler --build-arg VERSION=$(VERSION) -t $(IMAGE_PREFIX)/scheduler:$(VERSION) -t $(IMAGE_PREFIX)/scheduler:latest .
+
+# The customer's verification guide as a script, against HOST (default localhost:9595).
+smoke:
+	scripts/smoke.sh

@@ -65,7 +65,7 @@ func newRootCmd() *cobra.Command {
 	cmdutil.DurationFlag(f, &o.shutdown, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
 	cmdutil.AnnotateEnv(pf)
 	cmdutil.AnnotateEnv(f)
-	cmd.AddCommand(newMigrateCmd(o))
+	cmd.AddCommand(newMigrateCmd(o), newHealthcheckCmd())
 	return cmd
 }
 

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
@@ -105,6 +107,13 @@ func run(ctx context.Context, o *options) error {
 	})
 	if err != nil {
 		return err
+	}
+	if o.metricsAddr != "" {
+		go func() {
+			if err := metrics.Serve(ctx, o.metricsAddr); err != nil {
+				log.Error("metrics server failed", zap.Error(err))
+			}
+		}()
 	}
 	if o.once {
 		return sch.RunOnce(ctx)

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
@@ -86,7 +87,12 @@ func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
 	for _, a := range res.Accepted {
 		it := byID[a.ID]
 		log := s.jobLog(it.ex.job.Job)
-		s.cfg.Metrics.JobFinished(a.TaskType, it.finish.Outcome, time.Since(it.ex.started))
+		if a.Status == domain.StatusPending {
+			metrics.JobRetried(a.TaskType)
+			metrics.JobFinished(a.TaskType, metrics.OutcomeFailed, time.Since(it.ex.started))
+		} else {
+			metrics.JobFinished(a.TaskType, a.Status, time.Since(it.ex.started))
+		}
 		if a.Status == domain.StatusPending {
 			log.Warn(fmt.Sprintf("Job %d attempt %d failed, retrying: %s", a.ID, a.Attempt, it.finish.Error),
 				zap.Int64("retry_in_ms", it.finish.RetryInMS))

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
@@ -29,7 +30,7 @@ func (s *Scheduler) launch(j store.StartedJob) {
 	s.mu.Lock()
 	s.running[j.ID] = ex
 	s.mu.Unlock()
-	s.cfg.Metrics.JobStarted(j.TaskType)
+	metrics.JobStarted(j.TaskType)
 	log := s.jobLog(j.Job)
 	if j.RunStarted {
 		log.Info(fmt.Sprintf("Starting run %d", j.RunID))
@@ -113,7 +114,6 @@ func (s *Scheduler) runTask(ctx context.Context, j store.Job) (res *tasks.Result
 func (s *Scheduler) failure(j store.Job, err error) store.Finish {
 	msg := err.Error()
 	if domain.IsRetryable(err) && j.Attempt < j.MaxAttempts {
-		s.cfg.Metrics.JobRetried(j.TaskType)
 		delay := s.cfg.RetryBackoff(j.Attempt)
 		return store.Finish{Outcome: store.FinishRetry, Error: msg, RetryInMS: delay.Milliseconds()}
 	}
@@ -155,10 +155,13 @@ func success(j store.Job, res *tasks.Result) store.Finish {
 // drop forgets an attempt without writing anything (lease lost, or handed
 // back at shutdown by ReleaseJobs).
 func (s *Scheduler) drop(ex *execution, cause error) {
+	outcome := metrics.OutcomeReleased
 	if errors.Is(cause, errLeaseLost) {
-		s.cfg.Metrics.LeaseLost(ex.job.TaskType)
+		outcome = metrics.OutcomeLost
+		metrics.LeaseLost(ex.job.TaskType)
 		s.jobLog(ex.job.Job).Warn(fmt.Sprintf("Job %d lease lost: stopped without writing its result", ex.job.ID))
 	}
+	metrics.JobFinished(ex.job.TaskType, outcome, time.Since(ex.started))
 	s.forget(ex.job.ID)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -100,10 +101,13 @@ func (s *Scheduler) pass(ctx context.Context) (full bool, err error) {
 
 func (s *Scheduler) claimSchedules(ctx context.Context) (full bool, err error) {
 	claimed, err := s.st.ClaimSchedules(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, s.cfg.MaxClaim)
-	if err != nil || len(claimed) == 0 {
+	if err != nil {
 		return false, err
 	}
-	s.cfg.Metrics.SchedulesClaimed(len(claimed))
+	metrics.ClaimTick(len(claimed))
+	if len(claimed) == 0 {
+		return false, nil
+	}
 	names := make([]string, len(claimed))
 	ids := make([]int64, len(claimed))
 	var release []int64

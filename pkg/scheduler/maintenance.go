@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 )
 
 // maintain does the periodic work replicas share: rescue of expired job
@@ -18,12 +20,16 @@ func (s *Scheduler) maintain(ctx context.Context) {
 		if err != nil {
 			s.log.Error("rescue of expired leases failed", zap.Error(err))
 		}
-		if len(rescued) > 0 {
-			s.cfg.Metrics.JobsRescued(len(rescued))
-		}
+		retried := 0
 		for _, r := range rescued {
+			if r.Status == "pending" {
+				retried++
+			}
 			s.log.Warn("Rescued job with an expired lease", zap.Int64("job_id", r.ID), zap.Int64("run_id", r.RunID),
 				zap.String("lost_claimant", r.LostBy), zap.Int("attempt", r.Attempt), zap.String("now", r.Status))
+		}
+		if len(rescued) > 0 {
+			metrics.LeasesRescued(retried, len(rescued)-retried)
 		}
 	}
 	if s.cfg.Retention > 0 && now.Sub(s.lastRetention) >= time.Hour {

@@ -43,8 +43,6 @@ type Config struct {
 	// runs it every HealthInterval. Nil disables health checks.
 	HealthCheck    func(ctx context.Context) error
 	HealthInterval time.Duration
-	// Metrics observes the replica; nil means none.
-	Metrics Metrics
 }
 
 func (c *Config) defaults() {
@@ -75,9 +73,6 @@ func (c *Config) defaults() {
 	}
 	if c.HealthInterval <= 0 {
 		c.HealthInterval = 30 * time.Second
-	}
-	if c.Metrics == nil {
-		c.Metrics = nopMetrics{}
 	}
 }
 
