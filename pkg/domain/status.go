@@ -80,36 +80,3 @@ func Contains(set []string, s string) bool {
 	}
 	return false
 }
-
-// AggregateRunStatus derives a run's status from its jobs' statuses (SPEC §6):
-// any running → running; else any pending → pending, or running once a job has
-// started; else any failed → failed; else any cancelled → cancelled; else completed.
-func AggregateRunStatus(jobStatuses []string, anyStarted bool) string {
-	var running, pending, failed, cancelled bool
-	for _, s := range jobStatuses {
-		switch s {
-		case StatusRunning:
-			running = true
-		case StatusPending:
-			pending = true
-		case StatusFailed:
-			failed = true
-		case StatusCancelled:
-			cancelled = true
-		}
-	}
-	switch {
-	case running:
-		return StatusRunning
-	case pending && anyStarted:
-		return StatusRunning
-	case pending:
-		return StatusPending
-	case failed:
-		return StatusFailed
-	case cancelled:
-		return StatusCancelled
-	default:
-		return StatusCompleted
-	}
-}
