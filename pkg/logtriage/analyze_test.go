@@ -166,11 +166,11 @@ func TestKnownTemplatesAreNotNew(t *testing.T) {
 func TestTemplatizeMasks(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		"user 3f2b8c1e-9a4d-4c2e-8f1a-2b3c4d5e6f70 not found":       "user <uuid> not found",
-		"dial 192.168.1.20:6379 failed after 250ms":                  "dial <ip> failed after <dur> failed",
-		"container 4f9a8b7c6d5e restarted at 2024-01-02T15:04:05Z":   "container <hex> restarted at <ts>",
-		"ptr 0xc000012345 freed twice, took 1h2m3.5s":                "ptr <hex> freed twice, took <dur>",
-		"retry 3 of 10 for [fe80::1]:8080":                          "retry <num> of <num> for <ip>",
+		"user 3f2b8c1e-9a4d-4c2e-8f1a-2b3c4d5e6f70 not found":      "user <uuid> not found",
+		"dial 192.168.1.20:6379 failed after 250ms":                "dial <ip> failed after <dur> failed",
+		"container 4f9a8b7c6d5e restarted at 2024-01-02T15:04:05Z": "container <hex> restarted at <ts>",
+		"ptr 0xc000012345 freed twice, took 1h2m3.5s":              "ptr <hex> freed twice, took <dur>",
+		"retry 3 of 10 for [fe80::1]:8080":                         "retry <num> of <num> for <ip>",
 	}
 	for in, want := range cases {
 		want = strings.Replace(want, " failed after <dur> failed", " failed after <dur>", 1)
