@@ -183,10 +183,18 @@ func triageContainer(ctx context.Context, cli *client.Client, host *store.Worker
 		ct.Templates = ct.Templates[:maxJSONTemplates]
 	}
 	if !a.LastTime.IsZero() {
-		// The engine's since filter is inclusive: start after the last line read.
-		ct.cursor = a.LastTime.Add(time.Nanosecond)
+		ct.cursor = cursorAfter(a.LastTime)
 	}
 	return ct, nil
+}
+
+// cursorAfter is where the next triage starts after a line stamped last. The
+// engine's since filter is inclusive and Postgres keeps microseconds, so the
+// cursor is the first whole microsecond after the line: a cursor truncated on
+// storage would read the last line again.
+func cursorAfter(last time.Time) time.Time {
+	c := last.Truncate(time.Microsecond)
+	return c.Add(time.Microsecond)
 }
 
 // readLogs reads a container's stdout and stderr since a time, bounded by
