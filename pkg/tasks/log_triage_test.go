@@ -178,3 +178,19 @@ func TestLogTriageBadConfig(t *testing.T) {
 		t.Fatal("want an error for window \"soon\"")
 	}
 }
+
+// TestUnreachableHostFailsRetryable: a job on a host whose engine cannot be
+// reached fails with a retryable error naming the host and the engine's answer.
+func TestUnreachableHostFailsRetryable(t *testing.T) {
+	t.Parallel()
+	d := newTaskDB(t, "log_triage", "")
+	down := d.host
+	down.ID, down.Name, down.BaseURL = 9999, "down", "tcp://127.0.0.1:1"
+	for _, task := range []Task{LogTriage(testPool, LLMConfig{}), ServiceMap(testPool), GPUReport(testPool)} {
+		_, err := task.Run(context.Background(), d.env(&down, d.job))
+		if err == nil || !domain.IsRetryable(err) || !strings.Contains(err.Error(), `worker host "down" (tcp://127.0.0.1:1)`) ||
+			!strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("err = %v (retryable %v)", err, domain.IsRetryable(err))
+		}
+	}
+}
