@@ -1,0 +1,15 @@
+package tasks
+
+import "github.com/cyberbrain/cyberbrain/pkg/dockerhost"
+
+// Default returns every built-in task keyed by its task definition key.
+// pool gives the Docker tasks their engine clients; llm (LLMConfigFromEnv)
+// enables log_triage's optional summary.
+func Default(pool *dockerhost.Pool, llm LLMConfig) Registry {
+	return Registry{
+		"noop":        Noop(),
+		"log_triage":  LogTriage(pool, llm),
+		"gpu_report":  GPUReport(pool),
+		"service_map": ServiceMap(pool),
+	}
+}
