@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
@@ -91,10 +92,12 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 	defer st.Close()
+	pool := dockerhost.NewPool()
+	defer pool.Close()
 	sch, err := scheduler.New(scheduler.Config{
 		Store:           st,
 		Logger:          log,
-		Tasks:           tasks.Registry{"noop": tasks.Noop()},
+		Tasks:           tasks.Default(pool, tasks.LLMConfigFromEnv()),
 		Claimant:        o.claimant,
 		Interval:        o.interval,
 		MaxClaim:        o.maxClaim,
@@ -104,6 +107,9 @@ func run(ctx context.Context, o *options) error {
 		ShutdownTimeout: o.shutdownTimeout,
 		Retention:       o.retention,
 		HealthInterval:  o.healthInterval,
+		HealthCheck: func(ctx context.Context) error {
+			return dockerhost.CheckAllHosts(ctx, st, pool, log, o.healthInterval)
+		},
 	})
 	if err != nil {
 		return err

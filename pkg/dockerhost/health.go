@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -108,6 +109,7 @@ func CheckAllHosts(ctx context.Context, st *store.Store, pool *Pool, logger *zap
 				mu.Unlock()
 				return
 			}
+			metrics.HostChecked(h.Name, r.Healthy)
 			if logger != nil {
 				if r.Healthy {
 					logger.Debug("worker host healthy", zap.String("host", h.Name), zap.String("engine_version", r.EngineVersion))

@@ -137,17 +137,7 @@ func success(j store.Job, res *tasks.Result) store.Finish {
 	}
 	f := store.Finish{Outcome: store.FinishCompleted, Result: b}
 	if len(res.Artifacts) > 0 || res.OnCommit != nil {
-		f.Save = func(ctx context.Context, tx *store.Tx, fj store.FinishedJob) error {
-			for _, a := range res.Artifacts {
-				if err := tx.SaveArtifact(ctx, fj.RunID, fj.ID, a.Name, a.ContentType, a.Content); err != nil {
-					return err
-				}
-			}
-			if res.OnCommit != nil {
-				return res.OnCommit(ctx, tx)
-			}
-			return nil
-		}
+		f.Save = func(ctx context.Context, tx *store.Tx, _ store.FinishedJob) error { return res.SaveInTx(ctx, tx, j) }
 	}
 	return f
 }

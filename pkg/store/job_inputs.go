@@ -23,16 +23,3 @@ func (s *Store) RunDirectiveSnapshot(ctx context.Context, runID int64) (json.Raw
 	}
 	return snap, nil
 }
-
-// SaveArtifact stores a file a task produced, inside the job's completion
-// transaction.
-func (tx *Tx) SaveArtifact(ctx context.Context, runID, jobID int64, name, contentType string, content []byte) error {
-	if contentType == "" {
-		contentType = "application/octet-stream"
-	}
-	a := Artifact{RunID: runID, JobID: &jobID, Name: name, ContentType: contentType, Size: int64(len(content)), Content: content}
-	if err := tx.DB.WithContext(ctx).Create(&a).Error; err != nil {
-		return fmt.Errorf("save artifact %s of job %d: %w", name, jobID, err)
-	}
-	return nil
-}

@@ -95,7 +95,9 @@ func writeReports(tx *gorm.DB, runIDs []int64) error {
 	}
 	var jobs []reportJob
 	if err := tx.Raw(`SELECT run_id, id, task_type, status, attempt, started_at, completed_at, error_message,
-			coalesce(result->>'summary', '') AS summary, coalesce(result->>'report_markdown', '') AS section
+			coalesce(result->>'summary', '') AS summary,
+			coalesce((SELECT convert_from(a.content, 'UTF8') FROM artifacts a
+			          WHERE a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), '') AS section
 		FROM jobs WHERE run_id = ANY(?) ORDER BY run_id, position, id`, Int64s(ids)).Scan(&jobs).Error; err != nil {
 		return err
 	}
