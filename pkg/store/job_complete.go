@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-
-	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // Outcome of one execution attempt as the executing replica saw it.
@@ -113,16 +111,13 @@ func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish)
 		}
 		runs, err := aggregateRuns(tx, runIDs)
 		res.Runs = runs
-		if err != nil {
-			return err
-		}
-		if len(res.Accepted) > 0 {
-			return tx.Exec(`SELECT pg_notify(?, 'finished')`, domain.WakeChannel).Error
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("finish jobs: %w", err)
+	}
+	if len(res.Accepted) > 0 {
+		s.Wake() // capacity freed: deferred jobs may start
 	}
 	return res, nil
 }

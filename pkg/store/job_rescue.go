@@ -60,13 +60,13 @@ func (s *Store) RescueExpired(ctx context.Context, limit int, backoff func(attem
 			return err
 		}
 		_, err := aggregateRuns(tx, runIDs)
-		if err != nil {
-			return err
-		}
-		return tx.Exec(`SELECT pg_notify('cyberbrain_wake', 'rescued')`).Error
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rescue expired jobs: %w", err)
+	}
+	if len(out) > 0 {
+		s.Wake()
 	}
 	return out, nil
 }

@@ -76,10 +76,11 @@ func (s *Store) Launch(ctx context.Context, req LaunchRequest) (*RunDetail, erro
 		Run  json.RawMessage
 		Jobs json.RawMessage
 	}
-	err = db.Raw(sqlLaunch, dir.ID, string(snapshot), hostID, string(tasksJSON), domain.WakeChannel).Row().Scan(&out.Run, &out.Jobs)
+	err = db.Raw(sqlLaunch, dir.ID, string(snapshot), hostID, string(tasksJSON)).Row().Scan(&out.Run, &out.Jobs)
 	if err != nil {
 		return nil, fmt.Errorf("launch run: %w", err)
 	}
+	s.Wake()
 	detail := &RunDetail{}
 	if err := json.Unmarshal(out.Run, &detail.Run); err != nil {
 		return nil, fmt.Errorf("decode launched run: %w", err)
@@ -96,7 +97,8 @@ func (s *Store) Launch(ctx context.Context, req LaunchRequest) (*RunDetail, erro
 }
 
 // sqlLaunch inserts a launch in one statement (one round trip). Schedules are
-// inserted before jobs so each job can reference its schedule (limits).
+// inserted before jobs so each job can reference its schedule (limits). The
+// caller wakes the schedulers after the commit.
 const sqlLaunch = `
 WITH r AS (
     INSERT INTO runs (directive_id, directive_snapshot, worker_host_id)
@@ -121,7 +123,7 @@ WITH r AS (
     RETURNING id
 )
 SELECT to_jsonb(r.*), (SELECT jsonb_agg(to_jsonb(j.*)) FROM j)
-FROM r, (SELECT count(*) FROM sr) AS linked, LATERAL (SELECT pg_notify(?, 'launch')) AS wake`
+FROM r, (SELECT count(*) FROM sr) AS linked`
 
 func (s *Store) launchDirective(ctx context.Context, id *int64) (*Directive, error) {
 	db := s.DB.WithContext(ctx)

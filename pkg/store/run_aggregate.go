@@ -20,11 +20,25 @@ func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 	if err := lockRuns(tx, runIDs); err != nil {
 		return nil, err
 	}
-	var changed []RunTransition
-	if err := tx.Raw(sqlAggregateRuns, Int64s(runIDs)).Scan(&changed).Error; err != nil {
+	var rows []struct {
+		ID        int64
+		ChangedTo string
+		Done      bool
+	}
+	if err := tx.Raw(sqlAggregateRuns, Int64s(runIDs)).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	if err := writeReports(tx, runIDs); err != nil {
+	var changed []RunTransition
+	var done []int64
+	for _, r := range rows {
+		if r.ChangedTo != "" {
+			changed = append(changed, RunTransition{ID: r.ID, Status: r.ChangedTo})
+		}
+		if r.Done {
+			done = append(done, r.ID)
+		}
+	}
+	if err := writeReports(tx, done); err != nil {
 		return nil, err
 	}
 	return changed, nil
@@ -32,7 +46,8 @@ func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 
 // sqlAggregateRuns: any running → running; else any pending → running once a
 // job started, else pending; else failed; else cancelled; else completed. A
-// run cancelled by a user stays cancelled.
+// run cancelled by a user stays cancelled. It reads jobs only through their
+// run_id, so the plan cannot depend on (possibly stale) status statistics.
 const sqlAggregateRuns = `
 WITH agg AS (
     SELECT run_id,
@@ -44,16 +59,20 @@ WITH agg AS (
             WHEN bool_or(status = 'cancelled') THEN 'cancelled'
             ELSE 'completed'
         END AS status,
+        bool_and(status IN ('completed', 'failed', 'cancelled')) AS done,
         string_agg(CASE WHEN status = 'failed' THEN task_type || ': ' || error_message END, '; ' ORDER BY position) AS errors
     FROM jobs WHERE run_id = ANY(?) GROUP BY run_id
-)
+), upd AS (
 UPDATE runs r SET status = agg.status,
     started_at = CASE WHEN agg.status = 'running' THEN coalesce(r.started_at, now()) ELSE r.started_at END,
     completed_at = CASE WHEN agg.status IN ('completed', 'failed', 'cancelled') THEN coalesce(r.completed_at, now()) END,
     error_message = CASE WHEN agg.status = 'failed' THEN left(coalesce(agg.errors, ''), 2000) ELSE r.error_message END
 FROM agg
 WHERE r.id = agg.run_id AND r.status <> 'cancelled' AND r.status <> agg.status
-RETURNING r.id, r.status`
+RETURNING r.id, r.status
+)
+SELECT agg.run_id AS id, coalesce(upd.status, '') AS changed_to, agg.done
+FROM agg LEFT JOIN upd ON upd.id = agg.run_id`
 
 type reportJob struct {
 	RunID        int64
@@ -76,13 +95,14 @@ type reportArtifact struct {
 	Size  int64
 }
 
-// writeReports writes report_markdown and report_json for runs whose jobs
-// are all terminal and that have no report yet.
+// writeReports writes report_markdown and report_json for the given runs
+// (all of whose jobs are terminal) that have no report yet.
 func writeReports(tx *gorm.DB, runIDs []int64) error {
+	if len(runIDs) == 0 {
+		return nil
+	}
 	var runs []Run
-	if err := tx.Raw(`SELECT r.* FROM runs r WHERE r.id = ANY(?) AND r.report_json IS NULL
-		AND r.status IN ('completed', 'failed', 'cancelled')
-		AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id AND j.status IN ('pending', 'running'))`,
+	if err := tx.Raw(`SELECT r.* FROM runs r WHERE r.id = ANY(?) AND r.report_json IS NULL`,
 		Int64s(runIDs)).Scan(&runs).Error; err != nil {
 		return err
 	}
@@ -97,7 +117,7 @@ func writeReports(tx *gorm.DB, runIDs []int64) error {
 	if err := tx.Raw(`SELECT run_id, id, task_type, status, attempt, started_at, completed_at, error_message,
 			coalesce(result->>'summary', '') AS summary,
 			coalesce((SELECT convert_from(a.content, 'UTF8') FROM artifacts a
-			          WHERE a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), '') AS section
+			          WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), '') AS section
 		FROM jobs WHERE run_id = ANY(?) ORDER BY run_id, position, id`, Int64s(ids)).Scan(&jobs).Error; err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,10 @@ type Store struct {
 	DB  *gorm.DB
 	sql *sql.DB
 	url string
+
+	wakeOnce sync.Once
+	wakeCh   chan struct{}
+	wakeDone chan struct{}
 }
 
 // Options tune the connection pool.
@@ -74,8 +79,14 @@ func (s *Store) URL() string { return s.url }
 // SQL returns the underlying database/sql handle.
 func (s *Store) SQL() *sql.DB { return s.sql }
 
-// Close closes the pool.
-func (s *Store) Close() error { return s.sql.Close() }
+// Close stops the notifier and closes the pool.
+func (s *Store) Close() error {
+	s.wakeOnce.Do(func() {}) // no notifier may start after Close
+	if s.wakeDone != nil {
+		close(s.wakeDone)
+	}
+	return s.sql.Close()
+}
 
 // Ping checks the database is reachable.
 func (s *Store) Ping(ctx context.Context) error { return s.sql.PingContext(ctx) }
