@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+)
+
+// HostHealth is the outcome of one health check of a worker host's engine.
+type HostHealth struct {
+	Healthy       bool
+	EngineVersion string
+	Error         string
+	// GPUs is the number of NVIDIA GPUs found, nil when the check could not tell.
+	GPUs *int
+}
+
+// RecordHostHealth stores the result of a health check. last_seen_at moves
+// only when the engine was reached, so a host is never made to look fresh by
+// a check that failed. A GPU count the check discovered fills
+// capabilities.gpus only while the operator has not set it themselves.
+func (s *Store) RecordHostHealth(ctx context.Context, hostID int64, h HostHealth) error {
+	var gpus any
+	if h.GPUs != nil {
+		gpus = *h.GPUs
+	}
+	res := s.DB.WithContext(ctx).Exec(`
+UPDATE worker_hosts SET
+    healthy = ?,
+    last_checked_at = now(),
+    last_seen_at = CASE WHEN ? THEN now() ELSE last_seen_at END,
+    last_error = ?,
+    engine_version = CASE WHEN ? <> '' THEN ? ELSE engine_version END,
+    capabilities = CASE WHEN ?::int IS NOT NULL AND capabilities->'gpus' IS NULL
+                        THEN jsonb_set(capabilities, '{gpus}', to_jsonb(?::int)) ELSE capabilities END
+WHERE id = ?`,
+		h.Healthy, h.Healthy, h.Error, h.EngineVersion, h.EngineVersion, gpus, gpus, hostID)
+	if res.Error != nil {
+		return fmt.Errorf("record health of worker host %d: %w", hostID, res.Error)
+	}
+	return nil
+}
+
+// HostsDueForCheck returns the enabled worker hosts whose last health check is
+// older than every (or that were never checked), oldest first.
+func (s *Store) HostsDueForCheck(ctx context.Context, every time.Duration) ([]WorkerHost, error) {
+	var hosts []WorkerHost
+	err := s.DB.WithContext(ctx).Raw(`
+SELECT * FROM worker_hosts
+WHERE enabled AND (last_checked_at IS NULL OR last_checked_at <= now() - make_interval(secs => ?))
+ORDER BY last_checked_at NULLS FIRST, id`, every.Seconds()).Scan(&hosts).Error
+	if err != nil {
+		return nil, fmt.Errorf("load worker hosts due for a health check: %w", err)
+	}
+	return hosts, nil
+}
+
+// WorkerHostByID loads one worker host.
+func (s *Store) WorkerHostByID(ctx context.Context, id int64) (*WorkerHost, error) {
+	var h WorkerHost
+	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&h)
+	if res.Error != nil {
+		return nil, fmt.Errorf("load worker host %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, fmt.Errorf("worker host %d: %w", id, domain.ErrNotFound)
+	}
+	return &h, nil
+}
