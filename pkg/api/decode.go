@@ -138,4 +138,3 @@ func jsonObject(field string, raw json.RawMessage) error {
 	}
 	return nil
 }
-

@@ -259,4 +259,3 @@ func (s *Server) scheduleHistory(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"count": n, "items": items})
 }
-

@@ -38,11 +38,11 @@ func (s *Store) GetArtifact(ctx context.Context, id int64, withContent bool) (*A
 
 // TokenSums adds up llm_calls rows.
 type TokenSums struct {
-	Calls            int64  `json:"calls"`
-	PromptTokens     int64  `json:"prompt_tokens"`
-	CompletionTokens int64  `json:"completion_tokens"`
-	TotalTokens      int64  `json:"total_tokens"`
-	DurationMS       int64  `json:"duration_ms" gorm:"column:duration_ms"`
+	Calls            int64 `json:"calls"`
+	PromptTokens     int64 `json:"prompt_tokens"`
+	CompletionTokens int64 `json:"completion_tokens"`
+	TotalTokens      int64 `json:"total_tokens"`
+	DurationMS       int64 `json:"duration_ms" gorm:"column:duration_ms"`
 }
 
 // ModelTokens sums llm_calls of one model.
