@@ -17,11 +17,11 @@ import (
 const sqlRunNow = `
 WITH r AS (
     INSERT INTO runs (directive_id, directive_snapshot, worker_host_id)
-    VALUES (@directive, @snapshot::jsonb, @host)
+    VALUES (@directive, CAST(@snapshot AS jsonb), @host)
     RETURNING id, worker_host_id
 ), j AS (
     INSERT INTO jobs (run_id, schedule_id, task_type, position, config, worker_host_id, max_attempts, timeout_seconds)
-    SELECT r.id, @schedule, @task, 0, @config::jsonb, r.worker_host_id, @max_attempts, @timeout FROM r
+    SELECT r.id, @schedule, @task, 0, CAST(@config AS jsonb), r.worker_host_id, @max_attempts, @timeout FROM r
     RETURNING id, run_id
 ), sr AS (
     INSERT INTO scheduled_runs (schedule_id, run_id, job_id, scheduled_for)

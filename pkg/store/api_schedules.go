@@ -134,7 +134,7 @@ func firstRunAt(sc *Schedule, now time.Time) (time.Time, error) {
 // sqlScheduleDue keeps schedules.due_at consistent in the statement that
 // changes next_run_at or enabled: the earliest of next_run_at (while
 // enabled) and a pending ScheduledRun (launch, run-now). least() skips NULLs.
-const sqlScheduleDue = `least(CASE WHEN @enabled THEN @next::timestamptz END,
+const sqlScheduleDue = `least(CASE WHEN @enabled THEN CAST(@next AS timestamptz) END,
 	(SELECT min(p.scheduled_for) FROM scheduled_runs p WHERE p.schedule_id = schedules.id AND p.status = 'pending'))`
 
 // ScheduleWrite is a create or a full edit: the new state of every editable
@@ -164,7 +164,7 @@ func (s *Store) CreateSchedule(ctx context.Context, w *ScheduleWrite) (*Schedule
 		err = tx.Raw(`INSERT INTO schedules (name, task, directive_id, custom_directive_text, target_host_id, enabled,
 			schedule_type, interval_minutes, cron_expr, timezone, max_global, max_per_job, next_run_at, due_at)
 			VALUES (@name, @task, @directive, @custom, @host, @enabled, @type, @interval, @cron, @tz, @maxg, @maxj,
-			        @next::timestamptz, CASE WHEN @enabled THEN @next::timestamptz END)
+			        CAST(@next AS timestamptz), CASE WHEN @enabled THEN CAST(@next AS timestamptz) END)
 			RETURNING *`, map[string]any{
 			"name": sc.Name, "task": sc.Task, "directive": sc.DirectiveID, "custom": sc.CustomDirectiveText,
 			"host": sc.TargetHostID, "enabled": sc.Enabled, "type": sc.ScheduleType, "interval": sc.IntervalMinutes,
@@ -231,7 +231,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Sche
 		err = tx.Raw(`UPDATE schedules SET name = @name, task = @task, directive_id = @directive,
 			custom_directive_text = @custom, target_host_id = @host, enabled = @enabled, schedule_type = @type,
 			interval_minutes = @interval, cron_expr = @cron, timezone = @tz, max_global = @maxg, max_per_job = @maxj,
-			next_run_at = @next::timestamptz, due_at = `+sqlScheduleDue+`, updated_at = now()
+			next_run_at = CAST(@next AS timestamptz), due_at = `+sqlScheduleDue+`, updated_at = now()
 			WHERE id = @id RETURNING *`, map[string]any{
 			"id": id, "name": sc.Name, "task": sc.Task, "directive": sc.DirectiveID, "custom": sc.CustomDirectiveText,
 			"host": sc.TargetHostID, "enabled": sc.Enabled, "type": sc.ScheduleType, "interval": sc.IntervalMinutes,
