@@ -69,8 +69,18 @@ func ValidateSchedule(sc *Schedule) map[string][]string {
 	if sc.Task == "" {
 		add("task_key", "is required")
 	}
-	for f, msg := range ScheduleTiming(sc).Validate() {
+	timing := ScheduleTiming(sc)
+	tErrs := timing.Validate()
+	for f, msg := range tErrs {
 		add(f, msg)
+	}
+	if len(tErrs) == 0 && sc.ScheduleType == domain.ScheduleCron {
+		// Validate accepts expressions that parse but never fire (", 0 1 1 0",
+		// "0 0 30 2 *"); such a schedule would never be due.
+		now := time.Now()
+		if _, err := timing.NextAfter(now, now); err != nil {
+			add("cron_expr", err.Error())
+		}
 	}
 	if sc.ScheduleType != domain.ScheduleInterval && sc.IntervalMinutes != nil {
 		add("interval_minutes", "only an interval schedule has interval_minutes")
