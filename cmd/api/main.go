@@ -10,11 +10,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/api"
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
+	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -82,12 +85,21 @@ func serve(ctx context.Context, o *options) error {
 		return err
 	}
 	defer st.Close()
+	pool := dockerhost.NewPool()
+	defer pool.Close()
+	metrics.RegisterDBGauges(func(ctx context.Context) (metrics.DBStats, error) {
+		s, err := st.MetricsStats(ctx)
+		return metrics.DBStats(s), err
+	})
 	srv, err := api.New(api.Config{
 		Store:          st,
 		Logger:         log,
 		Addr:           o.addr,
 		APIToken:       o.apiToken,
 		InsecureNoAuth: o.insecureNoAuth,
+		HostChecker:    pool,
+		MetricsHandler: metrics.Handler(),
+		Middleware:     []echo.MiddlewareFunc{metrics.EchoMiddleware()},
 	})
 	if err != nil {
 		return err

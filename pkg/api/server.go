@@ -11,10 +11,19 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
+
+// MaxBodyBytes is the largest request body accepted (413 beyond).
+const MaxBodyBytes = 1 << 20
+
+// HostChecker pings a worker host's engine (pkg/dockerhost implements it).
+type HostChecker interface {
+	Health(ctx context.Context, h store.WorkerHost) (store.HostHealth, error)
+}
 
 // Config wires the API server.
 type Config struct {
@@ -23,13 +32,23 @@ type Config struct {
 	Addr           string
 	APIToken       string
 	InsecureNoAuth bool
+	// HostChecker serves GET /api/worker-hosts/{id}/health/?check=true;
+	// nil answers 503.
+	HostChecker HostChecker
+	// MetricsHandler serves GET /metrics (open, like /healthz); nil = 404.
+	MetricsHandler http.Handler
+	// Middleware runs on every request after the request id is assigned
+	// (e.g. Prometheus instrumentation).
+	Middleware []echo.MiddlewareFunc
 }
 
 // Server is the HTTP API.
 type Server struct {
-	cfg  Config
-	echo *echo.Echo
-	log  *zap.Logger
+	cfg    Config
+	echo   *echo.Echo
+	log    *zap.Logger
+	st     *store.Store
+	routes []route
 }
 
 // New builds the server and its routes.
@@ -37,35 +56,65 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	if cfg.Store == nil {
+		return nil, errors.New("api: no store")
+	}
 	if cfg.APIToken == "" && !cfg.InsecureNoAuth && cfg.Addr != "" && !isLoopback(cfg.Addr) {
 		return nil, fmt.Errorf("refusing to listen on %s without an API token: set CYBERBRAIN_API_TOKEN or pass --insecure-no-auth", cfg.Addr)
 	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{cfg: cfg, echo: e, log: cfg.Logger}
-	s.routes()
+	s := &Server{cfg: cfg, echo: e, log: cfg.Logger, st: cfg.Store}
+	e.HTTPErrorHandler = s.handleError
+	// Trailing slash optional everywhere: routes are registered without it
+	// and the request path loses it before routing.
+	e.Pre(middleware.RemoveTrailingSlash())
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll:   true,
+		DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic serving request", zap.Error(err), zap.String("request_id", requestID(c)),
+				zap.String("method", c.Request().Method), zap.String("path", c.Path()), zap.ByteString("stack", stack))
+			return errInternal
+		},
+	}))
+	e.Use(cfg.Middleware...)
+	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
+	e.Use(s.authenticate)
+	s.register()
 	return s, nil
 }
 
-// Handler returns the HTTP handler (for tests).
+// Handler returns the HTTP handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Run serves until ctx is done, then drains for up to shutdownTimeout.
 func (s *Server) Run(ctx context.Context, shutdownTimeout time.Duration) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln, shutdownTimeout)
+}
+
+// Serve serves on ln until ctx is done, then drains for up to shutdownTimeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
 	srv := &http.Server{
-		Addr:              s.cfg.Addr,
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	s.log.Info("API shutting down")
@@ -75,12 +124,6 @@ func (s *Server) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-func (s *Server) routes() {
-	s.echo.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
 }
 
 func isLoopback(addr string) bool {

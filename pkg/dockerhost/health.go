@@ -72,6 +72,13 @@ func localGPUCount(ctx context.Context) *int {
 	return &n
 }
 
+// Health checks one host and returns what to record (the API's
+// GET /api/worker-hosts/{id}/health/?check=true).
+func (p *Pool) Health(ctx context.Context, host store.WorkerHost) (store.HostHealth, error) {
+	r := p.Check(ctx, &host)
+	return store.HostHealth{Healthy: r.Healthy, EngineVersion: r.EngineVersion, Error: r.Error, GPUs: r.GPUs}, nil
+}
+
 // CheckAndRecord checks one host and stores the result.
 func (p *Pool) CheckAndRecord(ctx context.Context, st *store.Store, host *store.WorkerHost) (HealthResult, error) {
 	r := p.Check(ctx, host)

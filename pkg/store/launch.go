@@ -36,18 +36,22 @@ type RunDetail struct {
 // schedule, then wakes the schedulers (NOTIFY is delivered at commit).
 func (s *Store) Launch(ctx context.Context, req LaunchRequest) (*RunDetail, error) {
 	db := s.DB.WithContext(ctx)
-	var dir *Directive
-	var err error
-	if req.DirectiveID != nil {
-		if dir, err = s.launchDirective(ctx, req.DirectiveID); err != nil {
-			return nil, err
-		}
-	}
-	defs, err := s.launchTasks(ctx, req)
+	// One round trip reads everything the launch decides on (directive, task
+	// definitions, hosts with their running jobs): reads were most of a
+	// launch's cost when each was its own query.
+	lc, err := s.loadLaunchContext(ctx, req.DirectiveID)
 	if err != nil {
 		return nil, err
 	}
-	hostID, err := s.routeHost(ctx, defs, req.TargetHostID)
+	dir := lc.Directive
+	if req.DirectiveID != nil && dir == nil {
+		return nil, domain.NotFound("Directive not found")
+	}
+	defs, err := resolveTasks(lc.Tasks, req)
+	if err != nil {
+		return nil, err
+	}
+	hostID, err := pickHost(lc.Hosts, defs, req.TargetHostID)
 	if err != nil {
 		return nil, err
 	}
@@ -151,14 +155,10 @@ func (s *Store) launchDirective(ctx context.Context, id *int64) (*Directive, err
 
 // launchTasks resolves the requested task keys (or ids) to enabled
 // definitions, in request order with duplicates collapsed.
-func (s *Store) launchTasks(ctx context.Context, req LaunchRequest) ([]TaskDefinition, error) {
+func resolveTasks(all []TaskDefinition, req LaunchRequest) ([]TaskDefinition, error) {
 	if len(req.Tasks) > 0 && len(req.TaskIDs) > 0 {
 		return nil, domain.Invalid(map[string][]string{"tasks": {"give either tasks or task_ids, not both"}},
 			"give either tasks or task_ids, not both")
-	}
-	var all []TaskDefinition
-	if err := s.DB.WithContext(ctx).Order("id").Find(&all).Error; err != nil {
-		return nil, fmt.Errorf("load task definitions: %w", err)
 	}
 	byKey := map[string]TaskDefinition{}
 	byID := map[int64]TaskDefinition{}
@@ -238,7 +238,7 @@ func MergeConfig(defaults, directiveConfig json.RawMessage, key string) json.Raw
 // hostCandidate is a worker host with its computed load.
 type hostCandidate struct {
 	WorkerHost
-	Running int64
+	Running int64 `json:"running"`
 }
 
 // routeHost picks the worker host for the tasks that need Docker (SPEC §8):
@@ -246,19 +246,28 @@ type hostCandidate struct {
 // hosts with the capabilities, not known unhealthy, prefer healthy ones seen
 // recently, then the fewest running jobs.
 func (s *Store) routeHost(ctx context.Context, defs []TaskDefinition, target *int64) (*int64, error) {
+	var hosts []hostCandidate
+	q := s.DB.WithContext(ctx).Raw(`SELECT h.*, (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running') AS running
+		FROM worker_hosts h ORDER BY h.id`)
+	if err := q.Scan(&hosts).Error; err != nil {
+		return nil, fmt.Errorf("load worker hosts: %w", err)
+	}
+	return pickHost(hosts, defs, target)
+}
+
+// pickHost is routeHost's decision over loaded hosts.
+func pickHost(hosts []hostCandidate, defs []TaskDefinition, target *int64) (*int64, error) {
 	needDocker, needGPU := false, false
 	for _, d := range defs {
 		needDocker = needDocker || d.NeedsDocker
 		needGPU = needGPU || d.NeedsGPU
 	}
 	if !needDocker {
-		return target, s.checkTarget(ctx, target, false)
-	}
-	var hosts []hostCandidate
-	q := s.DB.WithContext(ctx).Raw(`SELECT h.*, (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running') AS running
-		FROM worker_hosts h ORDER BY h.id`)
-	if err := q.Scan(&hosts).Error; err != nil {
-		return nil, fmt.Errorf("load worker hosts: %w", err)
+		// No Docker needed: an explicit target must still exist and be usable.
+		if target == nil {
+			return nil, nil
+		}
+		needGPU = false
 	}
 	if target != nil {
 		for _, h := range hosts {
@@ -308,24 +317,6 @@ func (s *Store) routeHost(ctx context.Context, defs []TaskDefinition, target *in
 	return &ok[0].ID, nil
 }
 
-func (s *Store) checkTarget(ctx context.Context, target *int64, needGPU bool) error {
-	if target == nil {
-		return nil
-	}
-	var h WorkerHost
-	err := s.DB.WithContext(ctx).Take(&h, *target).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return domain.Invalid(map[string][]string{"target_host_id": {"worker host not found"}}, "worker host %d not found", *target)
-	}
-	if err != nil {
-		return fmt.Errorf("load worker host: %w", err)
-	}
-	if why := unusable(h, needGPU); why != "" {
-		return domain.Invalid(map[string][]string{"target_host_id": {why}}, "%s", why)
-	}
-	return nil
-}
-
 // unusable says why a host cannot take a launch, or "" when it can.
 func unusable(h WorkerHost, needGPU bool) string {
 	if !h.Enabled {
@@ -346,4 +337,44 @@ func unusable(h WorkerHost, needGPU bool) string {
 		}
 	}
 	return ""
+}
+
+// launchContext is what a launch reads before it writes.
+type launchContext struct {
+	Directive *Directive
+	Tasks     []TaskDefinition
+	Hosts     []hostCandidate
+}
+
+// sqlLaunchContext reads the directive (by id, or the default one by name),
+// every task definition and every worker host with its running job count.
+const sqlLaunchContext = `SELECT
+    (SELECT to_jsonb(d) FROM directives d
+     WHERE CASE WHEN CAST(? AS bigint) IS NULL THEN d.name = ? ELSE d.id = ? END LIMIT 1),
+    (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]') FROM task_definitions t),
+    (SELECT coalesce(jsonb_agg(to_jsonb(h) || jsonb_build_object('running',
+        (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running')) ORDER BY h.id), '[]')
+     FROM worker_hosts h)`
+
+func (s *Store) loadLaunchContext(ctx context.Context, directiveID *int64) (*launchContext, error) {
+	var dirJSON, tasksJSON, hostsJSON []byte
+	err := s.DB.WithContext(ctx).Raw(sqlLaunchContext, directiveID, DefaultDirectiveName, directiveID).
+		Row().Scan(&dirJSON, &tasksJSON, &hostsJSON)
+	if err != nil {
+		return nil, fmt.Errorf("load launch context: %w", err)
+	}
+	lc := &launchContext{}
+	if len(dirJSON) > 0 {
+		lc.Directive = &Directive{}
+		if err := json.Unmarshal(dirJSON, lc.Directive); err != nil {
+			return nil, fmt.Errorf("decode directive: %w", err)
+		}
+	}
+	if err := json.Unmarshal(tasksJSON, &lc.Tasks); err != nil {
+		return nil, fmt.Errorf("decode task definitions: %w", err)
+	}
+	if err := json.Unmarshal(hostsJSON, &lc.Hosts); err != nil {
+		return nil, fmt.Errorf("decode worker hosts: %w", err)
+	}
+	return lc, nil
 }

@@ -1,0 +1,64 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+)
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// logRequests writes one line per request: method, path, status, duration
+// and request id. Never bodies, query strings or headers, so no token or
+// secret can reach the log.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			// Render the error now so the logged status is the one sent.
+			c.Error(err)
+		}
+		res := c.Response()
+		s.log.Info("request",
+			zap.String("method", c.Request().Method),
+			zap.String("path", c.Request().URL.Path),
+			zap.Int("status", res.Status),
+			zap.Duration("duration", time.Since(start)),
+			zap.String("request_id", res.Header().Get(echo.HeaderXRequestID)))
+		return nil
+	}
+}
+
+// authenticate requires "Authorization: Bearer <token>" on /api/ when a token
+// is configured. /healthz, /readyz and /metrics stay open for probes and
+// scrapers. The comparison is constant-time over fixed-length digests so
+// neither the token's content nor its length leaks through timing.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	if s.cfg.APIToken == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(s.cfg.APIToken))
+	return func(c echo.Context) error {
+		p := c.Request().URL.Path
+		if p != "/api" && !strings.HasPrefix(p, "/api/") {
+			return next(c)
+		}
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		const prefix = "Bearer "
+		ok := len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix)
+		got := sha256.Sum256([]byte(strings.TrimSpace(h[min(len(h), len(prefix)):])))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="cyberbrain"`)
+			return &apiError{Status: http.StatusUnauthorized, Message: "missing or invalid API token (Authorization: Bearer …)"}
+		}
+		return next(c)
+	}
+}

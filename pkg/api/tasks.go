@@ -1,0 +1,166 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+)
+
+var taskKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// taskInput is a task definition create/edit body.
+type taskInput struct {
+	Key            Opt[string]          `json:"key"`
+	Name           Opt[string]          `json:"name"`
+	Description    Opt[string]          `json:"description"`
+	Enabled        Opt[bool]            `json:"enabled"`
+	DefaultConfig  Opt[json.RawMessage] `json:"default_config"`
+	MaxConcurrent  Opt[int]             `json:"max_concurrent"`
+	TimeoutSeconds Opt[int]             `json:"timeout_seconds"`
+	MaxAttempts    Opt[int]             `json:"max_attempts"`
+	NeedsDocker    Opt[bool]            `json:"needs_docker"`
+	NeedsGPU       Opt[bool]            `json:"needs_gpu"`
+	readOnly
+}
+
+func (in *taskInput) apply(d *store.TaskDefinition, full bool) error {
+	if full {
+		*d = store.TaskDefinition{ID: d.ID, Enabled: true, DefaultConfig: json.RawMessage(`{}`),
+			TimeoutSeconds: 300, MaxAttempts: 3, NeedsDocker: true}
+	}
+	fields := map[string][]string{}
+	bad := func(f, m string) { fields[f] = append(fields[f], m) }
+	if in.Key.Set {
+		d.Key = in.Key.V
+	}
+	if !taskKeyRe.MatchString(d.Key) {
+		bad("key", "is required: lower-case letters, digits and _, starting with a letter, at most 64")
+	}
+	setStr := func(o Opt[string], dst *string) {
+		if o.Set {
+			*dst = o.V
+		}
+	}
+	setBool := func(o Opt[bool], dst *bool) {
+		if o.Set && !o.Null {
+			*dst = o.V
+		}
+	}
+	setStr(in.Name, &d.Name)
+	setStr(in.Description, &d.Description)
+	setBool(in.Enabled, &d.Enabled)
+	setBool(in.NeedsDocker, &d.NeedsDocker)
+	setBool(in.NeedsGPU, &d.NeedsGPU)
+	if in.DefaultConfig.Set {
+		if in.DefaultConfig.Null {
+			d.DefaultConfig = json.RawMessage(`{}`)
+		} else if err := jsonObject("default_config", in.DefaultConfig.V); err != nil {
+			return err
+		} else {
+			d.DefaultConfig = in.DefaultConfig.V
+		}
+	}
+	if in.MaxConcurrent.Set {
+		d.MaxConcurrent = nil
+		if !in.MaxConcurrent.Null {
+			v := in.MaxConcurrent.V
+			if v <= 0 || v > maxLimit {
+				bad("max_concurrent", "must be a positive integer up to 1000000 (or null for unlimited)")
+			}
+			d.MaxConcurrent = &v
+		}
+	}
+	if in.TimeoutSeconds.Set && !in.TimeoutSeconds.Null {
+		d.TimeoutSeconds = in.TimeoutSeconds.V
+	}
+	if d.TimeoutSeconds <= 0 || d.TimeoutSeconds > 7*24*3600 {
+		bad("timeout_seconds", "must be from 1 to 604800 seconds")
+	}
+	if in.MaxAttempts.Set && !in.MaxAttempts.Null {
+		d.MaxAttempts = in.MaxAttempts.V
+	}
+	if d.MaxAttempts < 1 || d.MaxAttempts > 100 {
+		bad("max_attempts", "must be from 1 to 100")
+	}
+	if len(fields) > 0 {
+		return badRequest(fields, "invalid task definition")
+	}
+	return nil
+}
+
+func (s *Server) listTasks(c echo.Context) error {
+	p, page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	items, n, err := s.st.ListTasks(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	return respondPage(c, items, n, p, page)
+}
+
+func (s *Server) getTask(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.st.GetTask(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) createTask(c echo.Context) error {
+	var in taskInput
+	if err := decodeBody(c, &in, false); err != nil {
+		return err
+	}
+	d := &store.TaskDefinition{}
+	if err := in.apply(d, true); err != nil {
+		return err
+	}
+	if err := s.st.CreateTask(c.Request().Context(), d); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, d)
+}
+
+func (s *Server) updateTask(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in taskInput
+	if err := decodeBody(c, &in, false); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	d, err := s.st.GetTask(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := in.apply(d, c.Request().Method == http.MethodPut); err != nil {
+		return err
+	}
+	if err := s.st.UpdateTask(ctx, d); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) deleteTask(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.st.DeleteTask(c.Request().Context(), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+)
+
+// ListAllowlist returns one page of container allow-list entries.
+func (s *Store) ListAllowlist(ctx context.Context, p ListParams) ([]ContainerAllowlistEntry, int64, error) {
+	var out []ContainerAllowlistEntry
+	n, err := listPage(ctx, s.DB.Model(&ContainerAllowlistEntry{}), p, false, &out)
+	if err != nil {
+		return nil, 0, fmt.Errorf("container allow-list: %w", err)
+	}
+	return out, n, nil
+}
+
+// GetAllowlistEntry loads one allow-list entry.
+func (s *Store) GetAllowlistEntry(ctx context.Context, id int64) (*ContainerAllowlistEntry, error) {
+	var e ContainerAllowlistEntry
+	if err := s.DB.WithContext(ctx).Take(&e, id).Error; err != nil {
+		return nil, notFound(fmt.Errorf("load allow-list entry %d: %w", id, err), "Allow-list entry not found")
+	}
+	return &e, nil
+}
+
+// SaveAllowlistEntry inserts (ID 0) or updates an allow-list entry.
+func (s *Store) SaveAllowlistEntry(ctx context.Context, e *ContainerAllowlistEntry) error {
+	db := s.DB.WithContext(ctx)
+	if e.WorkerHostID != nil {
+		var n int64
+		if err := db.Raw(`SELECT count(*) FROM worker_hosts WHERE id = ?`, *e.WorkerHostID).Scan(&n).Error; err != nil {
+			return fmt.Errorf("look up worker host: %w", err)
+		}
+		if n == 0 {
+			return domain.Invalid(map[string][]string{"worker_host_id": {"worker host not found"}}, "worker host not found")
+		}
+	}
+	args := []any{e.WorkerHostID, e.ContainerName, e.ContainerID, e.Description, e.Enabled, string(e.Tags)}
+	var res = db
+	if e.ID == 0 {
+		res = db.Raw(`INSERT INTO container_allowlist (worker_host_id, container_name, container_id, description,
+			enabled, tags) VALUES (?, ?, ?, ?, ?, ?::jsonb) RETURNING *`, args...).Scan(e)
+	} else {
+		res = db.Raw(`UPDATE container_allowlist SET worker_host_id = ?, container_name = ?, container_id = ?,
+			description = ?, enabled = ?, tags = ?::jsonb, updated_at = now() WHERE id = ? RETURNING *`,
+			append(args, e.ID)...).Scan(e)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return domain.NotFound("Allow-list entry not found")
+		}
+	}
+	return clientDBError(res.Error, "write allow-list entry", "duplicate allow-list entry", "worker host not found")
+}
+
+// DeleteAllowlistEntry deletes an allow-list entry (nothing references one).
+func (s *Store) DeleteAllowlistEntry(ctx context.Context, id int64) error {
+	res := s.DB.WithContext(ctx).Exec(`DELETE FROM container_allowlist WHERE id = ?`, id)
+	if res.Error != nil {
+		return fmt.Errorf("delete allow-list entry %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return domain.NotFound("Allow-list entry not found")
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+)
+
+// MaxPageSize bounds every list the API serves.
+const MaxPageSize = 1000
+
+// ListParams selects one page of a list.
+type ListParams struct {
+	Limit  int
+	Offset int
+	// Ordering is the client's ?ordering= value ("-created_at", "name"…);
+	// empty means newest first. It is checked against a per-table whitelist
+	// here, so a client value never reaches SQL as text.
+	Ordering string
+}
+
+// Orderings lists the ?ordering= values a list accepts.
+var Orderings = []string{"id", "-id", "created_at", "-created_at", "name", "-name"}
+
+// orderClause maps a whitelisted ordering to SQL; hasName says whether the
+// table has a name column.
+func orderClause(ordering string, hasName bool) (string, error) {
+	col, desc := strings.TrimPrefix(ordering, "-"), strings.HasPrefix(ordering, "-")
+	if ordering == "" {
+		col, desc = "id", true // newest first: ids grow with creation time
+	}
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	switch {
+	case col == "id":
+		return "id " + dir, nil
+	case col == "created_at":
+		return "created_at " + dir + ", id " + dir, nil
+	case col == "name" && hasName:
+		return "name " + dir + ", id " + dir, nil
+	}
+	allowed := "id, -id, created_at, -created_at"
+	if hasName {
+		allowed += ", name, -name"
+	}
+	return "", domain.Invalid(map[string][]string{"ordering": {"must be one of " + allowed}},
+		"unsupported ordering %q", ordering)
+}
+
+// listPage counts the rows q selects and loads one page of them into out.
+func listPage(ctx context.Context, q *gorm.DB, p ListParams, hasName bool, out any) (int64, error) {
+	order, err := orderClause(p.Ordering, hasName)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := q.WithContext(ctx).Session(&gorm.Session{}).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count: %w", err)
+	}
+	if n == 0 || p.Offset >= int(n) {
+		return n, nil
+	}
+	limit := p.Limit
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	if err := q.WithContext(ctx).Order(order).Limit(limit).Offset(p.Offset).Find(out).Error; err != nil {
+		return 0, fmt.Errorf("list: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,330 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+)
+
+// ListSchedules returns one page of schedules and the total count.
+func (s *Store) ListSchedules(ctx context.Context, p ListParams) ([]Schedule, int64, error) {
+	var out []Schedule
+	n, err := listPage(ctx, s.DB.Model(&Schedule{}), p, true, &out)
+	if err != nil {
+		return nil, 0, fmt.Errorf("schedules: %w", err)
+	}
+	return out, n, nil
+}
+
+// GetSchedule loads one schedule.
+func (s *Store) GetSchedule(ctx context.Context, id int64) (*Schedule, error) {
+	return getSchedule(s.DB.WithContext(ctx), id, false)
+}
+
+func getSchedule(db *gorm.DB, id int64, forUpdate bool) (*Schedule, error) {
+	q := `SELECT * FROM schedules WHERE id = ?`
+	if forUpdate {
+		q += ` FOR UPDATE`
+	}
+	var sc Schedule
+	if err := db.Raw(q, id).Scan(&sc).Error; err != nil {
+		return nil, fmt.Errorf("load schedule %d: %w", id, err)
+	}
+	if sc.ID == 0 {
+		return nil, domain.NotFound("Schedule not found")
+	}
+	return &sc, nil
+}
+
+// ScheduleTiming returns the fields that decide when sc fires.
+func ScheduleTiming(sc *Schedule) domain.Timing {
+	t := domain.Timing{Type: sc.ScheduleType, CronExpr: sc.CronExpr, Timezone: sc.Timezone}
+	if sc.IntervalMinutes != nil {
+		t.IntervalMinutes = *sc.IntervalMinutes
+	}
+	return t
+}
+
+// timingChanged reports whether an edit touched a timing field; only then is
+// next_run_at recomputed (an edit of the name must not move the next slot).
+func timingChanged(a, b *Schedule) bool {
+	return ScheduleTiming(a) != ScheduleTiming(b)
+}
+
+// ValidateSchedule checks a schedule's own fields (not its references) and
+// returns the problems per field; empty means valid.
+func ValidateSchedule(sc *Schedule) map[string][]string {
+	fields := map[string][]string{}
+	add := func(f, msg string) { fields[f] = append(fields[f], msg) }
+	switch {
+	case sc.Name == "":
+		add("name", "is required")
+	case len(sc.Name) > 200:
+		add("name", "must be at most 200 characters")
+	}
+	if sc.Task == "" {
+		add("task_key", "is required")
+	}
+	timing := ScheduleTiming(sc)
+	tErrs := timing.Validate()
+	for f, msg := range tErrs {
+		add(f, msg)
+	}
+	if len(tErrs) == 0 && sc.ScheduleType == domain.ScheduleCron {
+		// Validate accepts expressions that parse but never fire (", 0 1 1 0",
+		// "0 0 30 2 *"); such a schedule would never be due.
+		now := time.Now()
+		if _, err := timing.NextAfter(now, now); err != nil {
+			add("cron_expr", err.Error())
+		}
+	}
+	if sc.ScheduleType != domain.ScheduleInterval && sc.IntervalMinutes != nil {
+		add("interval_minutes", "only an interval schedule has interval_minutes")
+	}
+	if sc.ScheduleType != domain.ScheduleCron && sc.CronExpr != "" {
+		add("cron_expr", "only a cron schedule has cron_expr")
+	}
+	if sc.MaxGlobal != nil && *sc.MaxGlobal <= 0 {
+		add("max_global", "must be a positive number (or null for no limit)")
+	}
+	if sc.MaxPerJob != nil && *sc.MaxPerJob <= 0 {
+		add("max_per_job", "must be a positive number (or null for no limit)")
+	}
+	if sc.DirectiveID != nil && sc.CustomDirectiveText != "" {
+		add("custom_directive_text", "give either directive_id or custom_directive_text, not both")
+	}
+	return fields
+}
+
+// checkScheduleRefs answers 400 naming the field when a schedule points at a
+// task, directive or host that does not exist, instead of the database's
+// foreign key error.
+func checkScheduleRefs(db *gorm.DB, sc *Schedule) error {
+	var r struct{ Task, Directive, Host bool }
+	err := db.Raw(`SELECT EXISTS (SELECT 1 FROM task_definitions WHERE key = ?) AS task,
+		(?::bigint IS NULL OR EXISTS (SELECT 1 FROM directives WHERE id = ?)) AS directive,
+		(?::bigint IS NULL OR EXISTS (SELECT 1 FROM worker_hosts WHERE id = ?)) AS host`,
+		sc.Task, sc.DirectiveID, sc.DirectiveID, sc.TargetHostID, sc.TargetHostID).Scan(&r).Error
+	if err != nil {
+		return fmt.Errorf("check schedule references: %w", err)
+	}
+	fields := map[string][]string{}
+	if !r.Task {
+		fields["task_key"] = []string{fmt.Sprintf("unknown task %q", sc.Task)}
+	}
+	if !r.Directive {
+		fields["directive_id"] = []string{"directive not found"}
+	}
+	if !r.Host {
+		fields["target_host_id"] = []string{"worker host not found"}
+	}
+	if len(fields) > 0 {
+		return domain.Invalid(fields, "invalid schedule")
+	}
+	return nil
+}
+
+// firstRunAt computes next_run_at for a schedule (re)timed at now: one-shot
+// now, interval now+interval, cron the next slot in the schedule's zone.
+func firstRunAt(sc *Schedule, now time.Time) (time.Time, error) {
+	if sc.ScheduleType == domain.ScheduleOneShot {
+		return now, nil
+	}
+	next, err := ScheduleTiming(sc).NextAfter(now, now)
+	if err != nil {
+		return time.Time{}, domain.Invalid(map[string][]string{"cron_expr": {err.Error()}}, "%s", err.Error())
+	}
+	return next, nil
+}
+
+// sqlScheduleDue keeps schedules.due_at consistent in the statement that
+// changes next_run_at or enabled: the earliest of next_run_at (while
+// enabled) and a pending ScheduledRun (launch, run-now) not yet handed to
+// execution. least() skips NULLs.
+const sqlScheduleDue = `least(CASE WHEN @enabled THEN CAST(@next AS timestamptz) END,
+	(SELECT min(p.scheduled_for) FROM scheduled_runs p JOIN jobs j ON j.id = p.job_id
+	 WHERE p.schedule_id = schedules.id AND p.status = 'pending' AND j.available_at IS NULL))`
+
+// ScheduleWrite is a create or a full edit: the new state of every editable
+// field, and next_run_at when the client gave it (one-shot fire time, or the
+// first slot of a recurring schedule).
+type ScheduleWrite struct {
+	Schedule
+	ExplicitNextRunAt *time.Time
+}
+
+// CreateSchedule validates and inserts a schedule, computing next_run_at and
+// due_at, and wakes the schedulers when it is enabled.
+func (s *Store) CreateSchedule(ctx context.Context, w *ScheduleWrite) (*Schedule, error) {
+	if fields := ValidateSchedule(&w.Schedule); len(fields) > 0 {
+		return nil, domain.Invalid(fields, "invalid schedule")
+	}
+	var out Schedule
+	notify := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := checkScheduleRefs(tx, &w.Schedule); err != nil {
+			return err
+		}
+		next, err := s.nextFor(tx, &w.Schedule, w.ExplicitNextRunAt)
+		if err != nil {
+			return err
+		}
+		sc := w.Schedule
+		err = tx.Raw(`INSERT INTO schedules (name, task, directive_id, custom_directive_text, target_host_id, enabled,
+			schedule_type, interval_minutes, cron_expr, timezone, max_global, max_per_job, next_run_at, due_at)
+			VALUES (@name, @task, @directive, @custom, @host, @enabled, @type, @interval, @cron, @tz, @maxg, @maxj,
+			        CAST(@next AS timestamptz), CASE WHEN @enabled THEN CAST(@next AS timestamptz) END)
+			RETURNING *`, map[string]any{
+			"name": sc.Name, "task": sc.Task, "directive": sc.DirectiveID, "custom": sc.CustomDirectiveText,
+			"host": sc.TargetHostID, "enabled": sc.Enabled, "type": sc.ScheduleType, "interval": sc.IntervalMinutes,
+			"cron": sc.CronExpr, "tz": sc.Timezone, "maxg": sc.MaxGlobal, "maxj": sc.MaxPerJob, "next": next,
+		}).Scan(&out).Error
+		if err != nil {
+			return scheduleErr(err, sc.Name)
+		}
+		notify = sc.Enabled
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if notify {
+		s.Wake()
+	}
+	return &out, nil
+}
+
+// nextFor returns next_run_at for a schedule written now: the explicit value,
+// or the first slot computed from the database clock.
+func (s *Store) nextFor(tx *gorm.DB, sc *Schedule, explicit *time.Time) (time.Time, error) {
+	if explicit != nil {
+		return explicit.UTC(), nil
+	}
+	var now time.Time
+	if err := tx.Raw(`SELECT now()`).Scan(&now).Error; err != nil {
+		return time.Time{}, fmt.Errorf("database now: %w", err)
+	}
+	return firstRunAt(sc, now)
+}
+
+// UpdateSchedule applies an edit under the row lock. edit receives the
+// current row and returns the new state; next_run_at is recomputed only when
+// a timing field changed, the client gave next_run_at, or the schedule gets
+// enabled without one. due_at follows in the same statement.
+func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Schedule) (*ScheduleWrite, error)) (*Schedule, error) {
+	var out Schedule
+	notify := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		cur, err := getSchedule(tx, id, true)
+		if err != nil {
+			return err
+		}
+		w, err := edit(*cur)
+		if err != nil {
+			return err
+		}
+		if fields := ValidateSchedule(&w.Schedule); len(fields) > 0 {
+			return domain.Invalid(fields, "invalid schedule")
+		}
+		if err := checkScheduleRefs(tx, &w.Schedule); err != nil {
+			return err
+		}
+		sc := w.Schedule
+		next := cur.NextRunAt
+		retimed := timingChanged(cur, &sc) || w.ExplicitNextRunAt != nil
+		if retimed || (sc.Enabled && !cur.Enabled && next == nil) {
+			n, err := s.nextFor(tx, &sc, w.ExplicitNextRunAt)
+			if err != nil {
+				return err
+			}
+			next = &n
+		}
+		err = tx.Raw(`UPDATE schedules SET name = @name, task = @task, directive_id = @directive,
+			custom_directive_text = @custom, target_host_id = @host, enabled = @enabled, schedule_type = @type,
+			interval_minutes = @interval, cron_expr = @cron, timezone = @tz, max_global = @maxg, max_per_job = @maxj,
+			next_run_at = CAST(@next AS timestamptz), due_at = `+sqlScheduleDue+`, updated_at = now()
+			WHERE id = @id RETURNING *`, map[string]any{
+			"id": id, "name": sc.Name, "task": sc.Task, "directive": sc.DirectiveID, "custom": sc.CustomDirectiveText,
+			"host": sc.TargetHostID, "enabled": sc.Enabled, "type": sc.ScheduleType, "interval": sc.IntervalMinutes,
+			"cron": sc.CronExpr, "tz": sc.Timezone, "maxg": sc.MaxGlobal, "maxj": sc.MaxPerJob, "next": next,
+		}).Scan(&out).Error
+		if err != nil {
+			return scheduleErr(err, sc.Name)
+		}
+		notify = sc.Enabled && (retimed || !cur.Enabled)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if notify {
+		s.Wake()
+	}
+	return &out, nil
+}
+
+// SetScheduleEnabled enables or disables a schedule. Enabling one without a
+// next_run_at computes it (one-shot: now); disabling keeps a pending
+// ScheduledRun due, since its run already exists and must not hang pending.
+func (s *Store) SetScheduleEnabled(ctx context.Context, id int64, enabled bool) (*Schedule, error) {
+	return s.UpdateSchedule(ctx, id, func(cur Schedule) (*ScheduleWrite, error) {
+		cur.Enabled = enabled
+		return &ScheduleWrite{Schedule: cur}, nil
+	})
+}
+
+// DeleteSchedule deletes a schedule without history; one whose
+// ScheduledRuns still exist answers a conflict (disable it instead).
+func (s *Store) DeleteSchedule(ctx context.Context, id int64) error {
+	res := s.DB.WithContext(ctx).Exec(`DELETE FROM schedules WHERE id = ?`, id)
+	if res.Error != nil {
+		return scheduleErr(res.Error, "")
+	}
+	if res.RowsAffected == 0 {
+		return domain.NotFound("Schedule not found")
+	}
+	return nil
+}
+
+func scheduleErr(err error, name string) error {
+	return clientDBError(err, "write schedule",
+		fmt.Sprintf("a schedule named %q already exists", name),
+		"schedule has run history (scheduled runs reference it); disable it instead of deleting it")
+}
+
+// ScheduleHistoryItem is one entry of GET /api/schedules/{id}/history/.
+type ScheduleHistoryItem struct {
+	ID           int64      `json:"id"`
+	RunID        int64      `json:"run_id"`
+	Status       string     `json:"status"`
+	ScheduledFor time.Time  `json:"scheduled_for"`
+	StartedAt    *time.Time `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+	ErrorSummary string     `json:"error_summary"`
+}
+
+// ScheduleHistory returns a schedule's ScheduledRuns, newest first, and
+// their total count.
+func (s *Store) ScheduleHistory(ctx context.Context, id int64, limit, offset int) ([]ScheduleHistoryItem, int64, error) {
+	db := s.DB.WithContext(ctx)
+	if _, err := getSchedule(db, id, false); err != nil {
+		return nil, 0, err
+	}
+	var n int64
+	if err := db.Raw(`SELECT count(*) FROM scheduled_runs WHERE schedule_id = ?`, id).Scan(&n).Error; err != nil {
+		return nil, 0, fmt.Errorf("count history of schedule %d: %w", id, err)
+	}
+	items := []ScheduleHistoryItem{}
+	err := db.Raw(`SELECT id, run_id, status, scheduled_for, started_at, finished_at, error_summary
+		FROM scheduled_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC, id DESC LIMIT ? OFFSET ?`,
+		id, limit, offset).Scan(&items).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("history of schedule %d: %w", id, err)
+	}
+	return items, n, nil
+}
+

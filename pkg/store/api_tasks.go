@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+)
+
+// ListTasks returns one page of task definitions and the total count.
+func (s *Store) ListTasks(ctx context.Context, p ListParams) ([]TaskDefinition, int64, error) {
+	var out []TaskDefinition
+	n, err := listPage(ctx, s.DB.Model(&TaskDefinition{}), p, true, &out)
+	if err != nil {
+		return nil, 0, fmt.Errorf("task definitions: %w", err)
+	}
+	return out, n, nil
+}
+
+// GetTask loads one task definition.
+func (s *Store) GetTask(ctx context.Context, id int64) (*TaskDefinition, error) {
+	var d TaskDefinition
+	if err := s.DB.WithContext(ctx).Take(&d, id).Error; err != nil {
+		return nil, notFound(fmt.Errorf("load task definition %d: %w", id, err), "Task not found")
+	}
+	return &d, nil
+}
+
+// CreateTask inserts a task definition.
+func (s *Store) CreateTask(ctx context.Context, d *TaskDefinition) error {
+	err := s.DB.WithContext(ctx).Raw(`INSERT INTO task_definitions (key, name, description, enabled, default_config,
+		max_concurrent, timeout_seconds, max_attempts, needs_docker, needs_gpu)
+		VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) RETURNING *`,
+		d.Key, d.Name, d.Description, d.Enabled, string(d.DefaultConfig), d.MaxConcurrent, d.TimeoutSeconds,
+		d.MaxAttempts, d.NeedsDocker, d.NeedsGPU).Scan(d).Error
+	return taskErr(err, d.Key)
+}
+
+// UpdateTask writes every editable field of d. Renaming the key follows
+// into schedules and jobs (ON UPDATE CASCADE).
+func (s *Store) UpdateTask(ctx context.Context, d *TaskDefinition) error {
+	res := s.DB.WithContext(ctx).Raw(`UPDATE task_definitions SET key = ?, name = ?, description = ?, enabled = ?,
+		default_config = ?::jsonb, max_concurrent = ?, timeout_seconds = ?, max_attempts = ?, needs_docker = ?,
+		needs_gpu = ?, updated_at = now() WHERE id = ? RETURNING *`,
+		d.Key, d.Name, d.Description, d.Enabled, string(d.DefaultConfig), d.MaxConcurrent, d.TimeoutSeconds,
+		d.MaxAttempts, d.NeedsDocker, d.NeedsGPU, d.ID).Scan(d)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return domain.NotFound("Task not found")
+	}
+	return taskErr(res.Error, d.Key)
+}
+
+// DeleteTask deletes a task definition no job or schedule references.
+func (s *Store) DeleteTask(ctx context.Context, id int64) error {
+	res := s.DB.WithContext(ctx).Exec(`DELETE FROM task_definitions WHERE id = ?`, id)
+	if res.Error != nil {
+		return taskErr(res.Error, "")
+	}
+	if res.RowsAffected == 0 {
+		return domain.NotFound("Task not found")
+	}
+	return nil
+}
+
+func taskErr(err error, key string) error {
+	return clientDBError(err, "write task definition",
+		fmt.Sprintf("a task with key %q already exists", key),
+		"task is referenced by jobs or schedules (history is kept); disable it instead of deleting it")
+}
