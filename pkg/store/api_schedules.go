@@ -327,4 +327,3 @@ func (s *Store) ScheduleHistory(ctx context.Context, id int64, limit, offset int
 	}
 	return items, n, nil
 }
-
