@@ -69,3 +69,57 @@ func TestLaunchRejectsBadInputAndWritesNothing(t *testing.T) {
 		t.Fatalf("%d runs written by rejected launches", runs)
 	}
 }
+
+// Concurrent launches are group-committed; each still gets exactly its own
+// run, jobs, schedules and ScheduledRuns, and a refused launch in the same
+// batch refuses only itself.
+func TestConcurrentLaunchesAreEachWhole(t *testing.T) {
+	t.Parallel()
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	const n = 200
+	type res struct {
+		d   *store.RunDetail
+		err error
+		bad bool
+	}
+	out := make(chan res, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			req := store.LaunchRequest{Tasks: []string{"log_triage", "service_map"}}
+			bad := i%10 == 0
+			if bad {
+				req.Tasks = []string{"log_triage", "no_such_task"}
+			}
+			d, err := st.Launch(ctx, req)
+			out <- res{d, err, bad}
+		}(i)
+	}
+	seen := map[int64]bool{}
+	for i := 0; i < n; i++ {
+		r := <-out
+		if r.bad {
+			if !errors.Is(r.err, domain.ErrInvalid) {
+				t.Fatalf("bad launch: err = %v", r.err)
+			}
+			continue
+		}
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if seen[r.d.ID] || len(r.d.Jobs) != 2 || r.d.Jobs[0].RunID != r.d.ID || r.d.Jobs[1].TaskType != "service_map" {
+			t.Fatalf("launch detail mixed up: %+v", r.d)
+		}
+		seen[r.d.ID] = true
+	}
+	var bad int
+	st.DB.Raw(`SELECT count(*) FROM jobs j JOIN schedules s ON s.id = j.schedule_id
+		JOIN scheduled_runs sr ON sr.job_id = j.id AND sr.schedule_id = s.id AND sr.run_id = j.run_id
+		WHERE s.name <> 'launch-run-' || j.run_id || '-' || j.task_type`).Scan(&bad)
+	var jobs, runs int
+	st.DB.Raw(`SELECT count(*) FROM jobs`).Scan(&jobs)
+	st.DB.Raw(`SELECT count(*) FROM runs`).Scan(&runs)
+	if bad != 0 || runs != n-n/10 || jobs != 2*runs {
+		t.Fatalf("rows: %d runs, %d jobs, %d mislinked", runs, jobs, bad)
+	}
+}

@@ -28,6 +28,8 @@ type Store struct {
 	wakeOnce sync.Once
 	wakeCh   chan struct{}
 	wakeDone chan struct{}
+
+	launcher launcher
 }
 
 // Options tune the connection pool.
@@ -85,6 +87,8 @@ func (s *Store) Close() error {
 	if s.wakeDone != nil {
 		close(s.wakeDone)
 	}
+	s.launcher.once.Do(func() { s.launcher.done = make(chan struct{}) })
+	close(s.launcher.done)
 	return s.sql.Close()
 }
 
