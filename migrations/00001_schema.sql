@@ -66,7 +66,9 @@ CREATE TABLE runs (
     report_markdown    text NOT NULL DEFAULT '',
     report_json        jsonb
 );
-CREATE INDEX runs_status_idx ON runs (status, id);
+-- No plain index on runs.status or jobs.status: the pending share of a queue
+-- swings between nothing and everything faster than statistics follow, and
+-- the planner would then scan every pending row to find a few by id.
 CREATE INDEX runs_directive_idx ON runs (directive_id, id);
 CREATE INDEX runs_finished_idx ON runs (completed_at) WHERE status IN ('completed', 'failed', 'cancelled');
 
@@ -100,6 +102,9 @@ CREATE TABLE schedules (
 -- (disabled, due_at NULL) launch schedules pile up.
 CREATE INDEX schedules_due_idx ON schedules (due_at, id) WHERE due_at IS NOT NULL;
 CREATE INDEX schedules_task_idx ON schedules (task);
+-- The scheduler reads which schedules carry concurrency limits on every pass.
+CREATE INDEX schedules_max_per_job_idx ON schedules (task) WHERE max_per_job IS NOT NULL;
+CREATE INDEX schedules_max_global_idx ON schedules (id) WHERE max_global IS NOT NULL;
 
 CREATE TABLE jobs (
     id              bigserial PRIMARY KEY,
@@ -131,7 +136,6 @@ CREATE INDEX jobs_ready_idx ON jobs (available_at, id) WHERE status = 'pending' 
 CREATE INDEX jobs_lease_idx ON jobs (claimed_until) WHERE status = 'running';
 CREATE INDEX jobs_running_task_idx ON jobs (task_type) WHERE status = 'running';
 CREATE INDEX jobs_running_host_idx ON jobs (worker_host_id) WHERE status = 'running';
-CREATE INDEX jobs_status_idx ON jobs (status, id);
 CREATE INDEX jobs_schedule_idx ON jobs (schedule_id) WHERE schedule_id IS NOT NULL;
 
 CREATE TABLE job_attempts (
@@ -212,6 +216,12 @@ CREATE TABLE container_log_state (
     known_templates jsonb NOT NULL DEFAULT '[]',
     PRIMARY KEY (worker_host_id, container_name)
 );
+
+-- Queue tables churn: keep their statistics and visibility maps fresh.
+ALTER TABLE jobs SET (autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_scale_factor = 0.05);
+ALTER TABLE schedules SET (autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_scale_factor = 0.05);
+ALTER TABLE scheduled_runs SET (autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_scale_factor = 0.05);
+ALTER TABLE runs SET (autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_scale_factor = 0.05);
 
 INSERT INTO task_definitions (key, name, description, enabled, timeout_seconds, max_attempts, needs_docker, needs_gpu) VALUES
     ('log_triage', 'Log triage', 'Reads the logs of allow-listed containers and groups what is going wrong.', true, 300, 3, true, false),

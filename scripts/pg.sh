@@ -51,10 +51,11 @@ start)
     as_owner "$initdb" -D "$dir" -U postgres -A trust -E UTF8 --no-locale >/dev/null
   fi
   if ! as_owner "$pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-    # Tuned for a disposable development/test cluster, not for durability.
-    as_owner "$pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" \
-      start >/dev/null
+    # Tuned for a disposable development/test cluster, not for durability;
+    # PG_DURABLE=1 keeps PostgreSQL's default (durable) settings.
+    opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400"
+    [ "${PG_DURABLE:-0}" = 1 ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB"
+    as_owner "$pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" -o "$opts" start >/dev/null
   fi
   echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   ;;

@@ -108,8 +108,10 @@ WITH started AS (
     INSERT INTO job_attempts (job_id, attempt, claimant, started_at)
     SELECT id, attempt, claimed_by, clock_timestamp() FROM started
 ), srs AS (
-    UPDATE scheduled_runs SET status = 'started', started_at = now()
-    WHERE job_id IN (SELECT id FROM started) AND status = 'pending'
+    -- started_at IS NULL, not status = 'pending': the condition must not let
+    -- the planner scan the partial index of every pending ScheduledRun.
+    UPDATE scheduled_runs sr SET status = 'started', started_at = now()
+    FROM started WHERE sr.job_id = started.id AND sr.started_at IS NULL AND sr.status = 'pending'
 )
 SELECT * FROM started ORDER BY id`
 
