@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make bench`: the performance bars of SPEC §11 against a PostgreSQL with its
+# default (durable) settings — DATABASE_URL when set, else a private cluster
+# in a temporary folder. Paste the output into docs/BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${DATABASE_URL:-}" ]; then
+  pgdir=$(mktemp -d /tmp/cyberbrain-benchpg.XXXXXX)
+  trap 'scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+  DATABASE_URL=$(PG_DURABLE=1 scripts/pg.sh start "$pgdir" "${BENCH_PG_PORT:-25499}")
+  export DATABASE_URL
+fi
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); PostgreSQL $(psql "$DATABASE_URL" -tAc 'show server_version'), fsync=$(psql "$DATABASE_URL" -tAc 'show fsync'), synchronous_commit=$(psql "$DATABASE_URL" -tAc 'show synchronous_commit')"
+go build -o bin/bench ./scripts/bench
+bin/bench pipeline -latency-runs "${LATENCY_RUNS:-300}" -drain-runs "${DRAIN_RUNS:-20000}" -replicas 4
+bin/bench launch -clients 32 -conns 16 -duration "${LAUNCH_DURATION:-10s}"
