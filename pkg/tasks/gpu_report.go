@@ -61,6 +61,9 @@ type gpuReport struct {
 	Containers  []gpuContainer    `json:"containers"`
 	Hotspots    []gpuinfo.Hotspot `json:"hotspots"`
 	OutOfScope  int               `json:"containers_out_of_scope"`
+	// ContainersError says why containers could not be mapped to GPUs when
+	// nvidia-smi answered locally but the engine did not.
+	ContainersError string `json:"containers_error,omitempty"`
 }
 
 // GPUReport inventories the host's NVIDIA GPUs with nvidia-smi, maps them to
@@ -105,7 +108,12 @@ func GPUReport(pool *dockerhost.Pool) Task {
 		}
 		rep.Hotspots = gpuinfo.Hotspots(rep.GPUs)
 		if err := rep.mapContainers(ctx, cli, env, cfg.Scope); err != nil {
-			return nil, err
+			if method != "local" {
+				return nil, err
+			}
+			// The GPUs were read without the engine: report them, and why
+			// the container mapping is missing, rather than nothing.
+			rep.ContainersError = err.Error()
 		}
 		return rep.result()
 	})
@@ -416,6 +424,9 @@ func (r *gpuReport) markdown(summary string) string {
 		for _, a := range r.Apps {
 			fmt.Fprintf(&b, "| %d | %s | `%s` | %s MiB |\n", a.PID, mdEscape(a.ProcessName), a.GPUUUID, fmtNum(a.UsedMemoryMiB, ""))
 		}
+	}
+	if r.ContainersError != "" {
+		fmt.Fprintf(&b, "\nContainers could not be mapped to GPUs: %s\n", mdEscape(r.ContainersError))
 	}
 	if len(r.Containers) > 0 {
 		b.WriteString("\n| container | GPUs | from | GPU processes |\n|---|---|---|---|\n")
