@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -73,18 +71,12 @@ func newRootCmd() *cobra.Command {
 }
 
 func serve(ctx context.Context, o *options) error {
-	log, err := cmdutil.NewLogger(o.logFormat, o.logLevel)
+	p, err := cmdutil.Boot(ctx, o.logFormat, o.logLevel, o.databaseURL, o.migrate, o.maxConns)
 	if err != nil {
 		return err
 	}
-	defer log.Sync() //nolint:errcheck
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	st, err := cmdutil.OpenStore(ctx, o.databaseURL, o.migrate, o.maxConns, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer p.Close()
+	ctx, log, st := p.Ctx, p.Log, p.Store
 	pool := dockerhost.NewPool()
 	defer pool.Close()
 	metrics.RegisterDBGauges(func(ctx context.Context) (metrics.DBStats, error) {

@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,18 +78,12 @@ func newRootCmd() *cobra.Command {
 }
 
 func run(ctx context.Context, o *options) error {
-	log, err := cmdutil.NewLogger(o.logFormat, o.logLevel)
+	p, err := cmdutil.Boot(ctx, o.logFormat, o.logLevel, o.databaseURL, o.migrate, o.maxConns)
 	if err != nil {
 		return err
 	}
-	defer log.Sync() //nolint:errcheck
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	st, err := cmdutil.OpenStore(ctx, o.databaseURL, o.migrate, o.maxConns, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer p.Close()
+	ctx, log, st := p.Ctx, p.Log, p.Store
 	pool := dockerhost.NewPool()
 	defer pool.Close()
 	sch, err := scheduler.New(scheduler.Config{

@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -157,4 +159,35 @@ func RedactURL(u string) string {
 		out = append(out, f)
 	}
 	return strings.Join(out, " ")
+}
+
+// Process is what both binaries start from: a logger, a context cancelled by
+// SIGINT or SIGTERM, and the (migrated) store.
+type Process struct {
+	Log   *zap.Logger
+	Ctx   context.Context
+	Store *store.Store
+	stop  context.CancelFunc
+}
+
+// Boot starts a process: logger, signal context, store.
+func Boot(ctx context.Context, logFormat, logLevel, databaseURL string, migrate bool, maxConns int) (*Process, error) {
+	log, err := NewLogger(logFormat, logLevel)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	st, err := OpenStore(ctx, databaseURL, migrate, maxConns, log)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &Process{Log: log, Ctx: ctx, Store: st, stop: stop}, nil
+}
+
+// Close releases what Boot opened.
+func (p *Process) Close() {
+	p.Store.Close()
+	p.stop()
+	_ = p.Log.Sync()
 }

@@ -5,10 +5,8 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -17,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
@@ -62,22 +59,12 @@ func fail(err error) {
 // benchDB runs fn against a fresh, migrated database with noop enabled.
 func benchDB(admin string, fn func(st *store.Store)) {
 	ctx := context.Background()
-	db, err := sql.Open("pgx", admin)
+	dbURL, drop, err := scratchDB(admin)
 	if err != nil {
 		fail(err)
 	}
-	defer db.Close()
-	name := fmt.Sprintf("cyberbrain_bench_%d", time.Now().UnixNano())
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		fail(err)
-	}
-	defer db.Exec("DROP DATABASE " + name + " WITH (FORCE)") //nolint:errcheck
-	u, err := url.Parse(admin)
-	if err != nil {
-		fail(err)
-	}
-	u.Path = "/" + name
-	st, err := store.Open(ctx, u.String(), store.Options{MaxConns: 16})
+	defer drop()
+	st, err := store.Open(ctx, dbURL, store.Options{MaxConns: 16})
 	if err != nil {
 		fail(err)
 	}
