@@ -25,16 +25,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	lastIdleLog := time.Time{}
 	for ctx.Err() == nil && !s.killed.Load() {
-		full, err := s.pass(ctx)
+		res, err := s.pass(ctx)
 		if err != nil && ctx.Err() == nil && !s.killed.Load() {
 			s.log.Error("scheduler pass failed", zap.Error(err))
 		}
-		if full {
+		if res.full {
 			continue // more work is likely waiting
 		}
-		if time.Since(lastIdleLog) >= s.cfg.Interval && err == nil && s.Running() == 0 {
+		// At most one idle line per interval, as the poll would print it.
+		if err == nil && res.idle() && s.Running() == 0 && time.Since(lastIdleLog) >= s.cfg.Interval {
 			lastIdleLog = time.Now()
-			s.log.Debug("No due schedules found")
+			s.log.Info("No due schedules found")
 		}
 		s.sleep(ctx)
 	}
@@ -76,37 +77,47 @@ func (s *Scheduler) sleep(ctx context.Context) {
 	}
 }
 
+// passResult says what one pass did.
+type passResult struct {
+	claimed, started int
+	full             bool // a whole batch was taken: loop again at once
+}
+
+func (r passResult) idle() bool { return r.claimed == 0 && r.started == 0 }
+
 // pass claims due schedules, hands their work to execution and starts as
-// many ready jobs as this replica has room for. full reports that a whole
-// batch was taken, so the caller loops again at once.
-func (s *Scheduler) pass(ctx context.Context) (full bool, err error) {
+// many ready jobs as this replica has room for.
+func (s *Scheduler) pass(ctx context.Context) (passResult, error) {
+	var res passResult
 	if s.paused.Load() {
-		return false, nil
+		return res, nil
 	}
 	s.maintain(ctx)
 	free := s.cfg.MaxConcurrent - s.Running()
 	if free <= 0 {
-		return false, nil // claims stop while this replica is full
+		return res, nil // claims stop while this replica is full
 	}
-	claimedFull, err := s.claimSchedules(ctx)
-	if err != nil {
-		return false, err
+	var err error
+	if res.claimed, err = s.claimSchedules(ctx); err != nil {
+		return res, err
 	}
-	started, err := s.startJobs(ctx, free)
-	if err != nil {
-		return false, err
+	if res.started, err = s.startJobs(ctx, free); err != nil {
+		return res, err
 	}
-	return claimedFull || (started > 0 && started == free), nil
+	res.full = res.claimed == s.cfg.MaxClaim || res.started == free
+	return res, nil
 }
 
-func (s *Scheduler) claimSchedules(ctx context.Context) (full bool, err error) {
+// claimSchedules claims due schedules and hands their work to execution; it
+// returns how many it claimed.
+func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
 	claimed, err := s.st.ClaimSchedules(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, s.cfg.MaxClaim)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	metrics.ClaimTick(len(claimed))
 	if len(claimed) == 0 {
-		return false, nil
+		return 0, nil
 	}
 	names := make([]string, len(claimed))
 	ids := make([]int64, len(claimed))
@@ -123,7 +134,7 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (full bool, err error) {
 	s.log.Info(fmt.Sprintf("Claimed %d due schedule(s): %q", len(claimed), names), zap.Strings("schedules", names))
 	handed, err := s.st.HandOffPending(ctx, s.cfg.Claimant, ids, release)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	for _, h := range handed {
 		s.log.Info(fmt.Sprintf("Schedule %d (%s) has existing run %d, executing...", h.ScheduleID, h.ScheduleName, h.RunID),
@@ -133,7 +144,7 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (full bool, err error) {
 	for _, c := range recurring {
 		s.fire(ctx, c)
 	}
-	return len(claimed) == s.cfg.MaxClaim, nil
+	return len(claimed), nil
 }
 
 // fire turns a recurring schedule's due slot into a run and advances

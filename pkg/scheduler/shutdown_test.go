@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
+	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
 
@@ -51,4 +52,21 @@ func TestShutdownHandsBackJobsThatOutlastTheTimeout(t *testing.T) {
 	eventually(t, 10*time.Second, "run completed by the next replica", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", runID) == 1
 	})
+}
+
+// --once: one claim pass, its jobs run to the end, then it returns.
+func TestRunOnceExecutesOnePassAndReturns(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	runs := launchNoop(t, st, 3)
+	s, err := scheduler.New(scheduler.Config{Store: st, Tasks: tasks.Registry{"noop": tasks.Noop()}, Claimant: "once"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := countWhere(t, st, "runs WHERE id = ANY(?) AND status = 'completed'", store.Int64s(runs)); n != 3 {
+		t.Fatalf("%d of 3 runs completed after --once", n)
+	}
 }
