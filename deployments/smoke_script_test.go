@@ -26,6 +26,9 @@ func runSmoke(t *testing.T, host string, env ...string) (int, string, string) {
 	t.Helper()
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CYBERBRAIN_REQUIRE_DOCKER") == "1" {
+				t.Fatalf("%s not installed (apt-get install %s); .ci/run installs it", tool, tool)
+			}
 			t.Skipf("%s not installed (apt-get install %s)", tool, tool)
 		}
 	}
