@@ -1,16 +1,11 @@
 #!/usr/bin/env bash
-# `make test`: vet, gofmt check, every test with -race against a real
+# `make test`: gofmt check, vet, every test with -race against a real
 # PostgreSQL, and a short fuzz pass over the request decoders.
+# `make fuzz` (FUZZ_ONLY=1, FUZZ_TIME=60s) runs only the fuzzers, longer.
 # Uses TEST_DATABASE_URL or DATABASE_URL when set; otherwise starts a private
 # cluster in a temporary folder and stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-echo "== gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
-if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
-echo "== go vet"
-go vet ./...
 
 if [ -z "${TEST_DATABASE_URL:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
   pgdir=$(mktemp -d /tmp/cyberbrain-testpg.XXXXXX)
@@ -21,10 +16,17 @@ if [ -z "${TEST_DATABASE_URL:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
   echo "== private PostgreSQL on port $port"
 fi
 
-echo "== go test -race"
-go test -race -count=1 -timeout 20m ${TEST_FLAGS:-} ./...
+if [ "${FUZZ_ONLY:-0}" != 1 ]; then
+  echo "== gofmt"
+  unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+  if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+  echo "== go vet"
+  go vet ./...
+  echo "== go test -race"
+  go test -race -count=1 -timeout 20m ${TEST_FLAGS:-} ./...
+fi
 
-echo "== short fuzz pass"
+echo "== fuzz pass (${FUZZ_TIME:-5s} per target)"
 while read -r pkg target; do
   [ -n "$pkg" ] || continue
   go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZ_TIME:-5s}" "$pkg"
