@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -178,4 +177,3 @@ func (s *Store) runExists(ctx context.Context, id int64) error {
 }
 
 // errNoRows reports whether err is gorm's not-found.
-func errNoRows(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }

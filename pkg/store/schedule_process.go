@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-
-	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // Handoff is a launched (or run-now) job handed to execution by a schedule claim.
@@ -209,11 +207,4 @@ func dirID(dir *Directive) *int64 {
 		return nil
 	}
 	return &dir.ID
-}
-
-// Statuses of terminal jobs mapped to ScheduledRun statuses.
-var srStatusOf = map[string]string{
-	domain.StatusCompleted: domain.SRFinished,
-	domain.StatusFailed:    domain.SRFailed,
-	domain.StatusCancelled: domain.SRCancelled,
 }
