@@ -2,10 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"net/http"
 	"regexp"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
@@ -74,75 +71,10 @@ func (in *allowlistInput) apply(e *store.ContainerAllowlistEntry, full bool) err
 	return nil
 }
 
-func (s *Server) listAllowlist(c echo.Context) error {
-	p, page, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	items, n, err := s.st.ListAllowlist(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	return respondPage(c, items, n, p, page)
-}
-
-func (s *Server) getAllowlistEntry(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	e, err := s.st.GetAllowlistEntry(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, e)
-}
-
-func (s *Server) createAllowlistEntry(c echo.Context) error {
-	var in allowlistInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	e := &store.ContainerAllowlistEntry{}
-	if err := in.apply(e, true); err != nil {
-		return err
-	}
-	if err := s.st.SaveAllowlistEntry(c.Request().Context(), e); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, e)
-}
-
-func (s *Server) updateAllowlistEntry(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	var in allowlistInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	e, err := s.st.GetAllowlistEntry(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := in.apply(e, c.Request().Method == http.MethodPut); err != nil {
-		return err
-	}
-	if err := s.st.SaveAllowlistEntry(ctx, e); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, e)
-}
-
-func (s *Server) deleteAllowlistEntry(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteAllowlistEntry(c.Request().Context(), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+// allowlist serves /api/container-allowlist.
+func (s *Server) allowlist() collection {
+	return crud[store.ContainerAllowlistEntry, allowlistInput]{
+		list: s.st.ListAllowlist, get: s.st.GetAllowlistEntry, create: s.st.SaveAllowlistEntry,
+		update: s.st.SaveAllowlistEntry, remove: s.st.DeleteAllowlistEntry, apply: (*allowlistInput).apply,
+	}.collection()
 }

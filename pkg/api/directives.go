@@ -2,10 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
@@ -62,75 +59,10 @@ func (in *directiveInput) apply(d *store.Directive, full bool) error {
 	return nil
 }
 
-func (s *Server) listDirectives(c echo.Context) error {
-	p, page, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	items, n, err := s.st.ListDirectives(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	return respondPage(c, items, n, p, page)
-}
-
-func (s *Server) getDirective(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.st.GetDirective(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
-
-func (s *Server) createDirective(c echo.Context) error {
-	var in directiveInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	d := &store.Directive{}
-	if err := in.apply(d, true); err != nil {
-		return err
-	}
-	if err := s.st.CreateDirective(c.Request().Context(), d); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, d)
-}
-
-func (s *Server) updateDirective(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	var in directiveInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	d, err := s.st.GetDirective(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := in.apply(d, c.Request().Method == http.MethodPut); err != nil {
-		return err
-	}
-	if err := s.st.UpdateDirective(ctx, d); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
-
-func (s *Server) deleteDirective(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteDirective(c.Request().Context(), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+// directives serves /api/directives.
+func (s *Server) directives() collection {
+	return crud[store.Directive, directiveInput]{
+		list: s.st.ListDirectives, get: s.st.GetDirective, create: s.st.CreateDirective,
+		update: s.st.UpdateDirective, remove: s.st.DeleteDirective, apply: (*directiveInput).apply,
+	}.collection()
 }

@@ -121,77 +121,12 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	return false
 }
 
-func (s *Server) listHosts(c echo.Context) error {
-	p, page, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	items, n, err := s.st.ListWorkerHosts(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	return respondPage(c, items, n, p, page)
-}
-
-func (s *Server) getHost(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	h, err := s.st.GetWorkerHost(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, h)
-}
-
-func (s *Server) createHost(c echo.Context) error {
-	var in hostInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	h := &store.WorkerHost{}
-	if err := in.apply(h, true); err != nil {
-		return err
-	}
-	if err := s.st.SaveWorkerHost(c.Request().Context(), h); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, h)
-}
-
-func (s *Server) updateHost(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	var in hostInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	h, err := s.st.GetWorkerHost(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := in.apply(h, c.Request().Method == http.MethodPut); err != nil {
-		return err
-	}
-	if err := s.st.SaveWorkerHost(ctx, h); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, h)
-}
-
-func (s *Server) deleteHost(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteWorkerHost(c.Request().Context(), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+// hosts serves /api/worker-hosts.
+func (s *Server) hosts() collection {
+	return crud[store.WorkerHost, hostInput]{
+		list: s.st.ListWorkerHosts, get: s.st.GetWorkerHost, create: s.st.SaveWorkerHost,
+		update: s.st.SaveWorkerHost, remove: s.st.DeleteWorkerHost, apply: (*hostInput).apply,
+	}.collection()
 }
 
 // hostHealth is GET /api/worker-hosts/{id}/health/.

@@ -35,15 +35,15 @@ var (
 )
 
 // crud registers list/create/get/put/patch(/delete) of one collection.
-func (s *Server) crud(base, tag, body string, list, create, one, update, remove echo.HandlerFunc) {
-	s.add(route{Method: get, Path: base, Tag: tag, Summary: "List " + tag + " (newest first, paginated)", Query: pageQuery}, list)
-	s.add(route{Method: post, Path: base, Tag: tag, Summary: "Create one of " + tag, Body: body, Status: http.StatusCreated}, create)
-	s.add(route{Method: get, Path: base + "/:id", Tag: tag, Summary: "Get one of " + tag}, one)
-	s.add(route{Method: put, Path: base + "/:id", Tag: tag, Summary: "Replace one of " + tag, Body: body}, update)
-	s.add(route{Method: patch, Path: base + "/:id", Tag: tag, Summary: "Change fields of one of " + tag, Body: body}, update)
-	if remove != nil {
+func (s *Server) crud(base, tag, body string, h collection) {
+	s.add(route{Method: get, Path: base, Tag: tag, Summary: "List " + tag + " (newest first, paginated)", Query: pageQuery}, h.list)
+	s.add(route{Method: post, Path: base, Tag: tag, Summary: "Create one of " + tag, Body: body, Status: http.StatusCreated}, h.create)
+	s.add(route{Method: get, Path: base + "/:id", Tag: tag, Summary: "Get one of " + tag}, h.get)
+	s.add(route{Method: put, Path: base + "/:id", Tag: tag, Summary: "Replace one of " + tag, Body: body}, h.update)
+	s.add(route{Method: patch, Path: base + "/:id", Tag: tag, Summary: "Change fields of one of " + tag, Body: body}, h.update)
+	if h.remove != nil {
 		s.add(route{Method: del, Path: base + "/:id", Tag: tag, Summary: "Delete one of " + tag + " (409 while history references it)",
-			Status: http.StatusNoContent}, remove)
+			Status: http.StatusNoContent}, h.remove)
 	}
 }
 
@@ -57,21 +57,21 @@ func (s *Server) register() {
 	}
 	s.add(route{Method: get, Path: "/api/schema", Tag: "schema", Summary: "This OpenAPI 3 document"}, s.openAPI)
 
-	s.crud("/api/directives", "directives", "Directive", s.listDirectives, s.createDirective, s.getDirective, s.updateDirective, s.deleteDirective)
+	s.crud("/api/directives", "directives", "Directive", s.directives())
 
 	s.add(route{Method: post, Path: "/api/runs/launch", Tag: "runs", Summary: "Launch a run (SPEC §5)", Body: "Launch", Status: http.StatusCreated}, s.launchRun)
 	s.add(route{Method: get, Path: "/api/runs", Tag: "runs", Summary: "List runs", Query: append([]string{"status", "directive"}, pageQuery...)}, s.listRuns)
-	s.add(route{Method: get, Path: "/api/runs/:id", Tag: "runs", Summary: "Run detail with jobs[]"}, s.getRun)
-	s.add(route{Method: post, Path: "/api/runs/:id/cancel", Tag: "runs", Summary: "Cancel a pending or running run (409 when finished)"}, s.cancelRun)
-	s.add(route{Method: get, Path: "/api/runs/:id/jobs", Tag: "runs", Summary: "Jobs of a run", Array: true}, s.runJobs)
-	s.add(route{Method: get, Path: "/api/runs/:id/report", Tag: "runs", Summary: "Run report and artifact metadata"}, s.runReport)
-	s.add(route{Method: get, Path: "/api/runs/:id/artifacts", Tag: "runs", Summary: "Artifacts of a run", Array: true}, s.runArtifacts)
+	s.add(route{Method: get, Path: "/api/runs/:id", Tag: "runs", Summary: "Run detail with jobs[]"}, getByID(s.st.GetRunDetail))
+	s.add(route{Method: post, Path: "/api/runs/:id/cancel", Tag: "runs", Summary: "Cancel a pending or running run (409 when finished)"}, actionByID(s.st.CancelRun))
+	s.add(route{Method: get, Path: "/api/runs/:id/jobs", Tag: "runs", Summary: "Jobs of a run", Array: true}, getByID(s.st.ListRunJobs))
+	s.add(route{Method: get, Path: "/api/runs/:id/report", Tag: "runs", Summary: "Run report and artifact metadata"}, getByID(s.st.GetRunReport))
+	s.add(route{Method: get, Path: "/api/runs/:id/artifacts", Tag: "runs", Summary: "Artifacts of a run", Array: true}, getByID(s.st.ListRunArtifacts))
 
 	s.add(route{Method: get, Path: "/api/jobs", Tag: "jobs", Summary: "List jobs (bare array)", Array: true,
 		Query: []string{"run", "status", "task_type", "limit", "offset"}}, s.listJobs)
-	s.add(route{Method: get, Path: "/api/jobs/:id", Tag: "jobs", Summary: "Job detail with attempts[]"}, s.getJob)
+	s.add(route{Method: get, Path: "/api/jobs/:id", Tag: "jobs", Summary: "Job detail with attempts[]"}, getByID(s.st.GetJobDetail))
 
-	s.crud("/api/schedules", "schedules", "Schedule", s.listSchedules, s.createSchedule, s.getSchedule, s.updateSchedule, s.deleteSchedule)
+	s.crud("/api/schedules", "schedules", "Schedule", s.schedules())
 	s.add(route{Method: post, Path: "/api/schedules/:id/run-now", Tag: "schedules", Summary: "Create a run due now; answers {run_id}", Status: http.StatusCreated}, s.runScheduleNow)
 	s.add(route{Method: post, Path: "/api/schedules/:id/enable", Tag: "schedules", Summary: "Enable a schedule"}, s.setScheduleEnabled(true))
 	s.add(route{Method: post, Path: "/api/schedules/:id/disable", Tag: "schedules", Summary: "Disable a schedule"}, s.setScheduleEnabled(false))
@@ -80,14 +80,13 @@ func (s *Server) register() {
 	s.add(route{Method: get, Path: "/api/scheduled-runs", Tag: "scheduled-runs", Summary: "List ScheduledRuns (bare array)", Array: true,
 		Query: []string{"run", "schedule", "status", "limit", "offset"}}, s.listScheduledRuns)
 
-	s.crud("/api/tasks", "tasks", "Task", s.listTasks, s.createTask, s.getTask, s.updateTask, s.deleteTask)
-	s.crud("/api/container-allowlist", "container-allowlist", "AllowlistEntry", s.listAllowlist, s.createAllowlistEntry,
-		s.getAllowlistEntry, s.updateAllowlistEntry, s.deleteAllowlistEntry)
-	s.crud("/api/worker-hosts", "worker-hosts", "WorkerHost", s.listHosts, s.createHost, s.getHost, s.updateHost, s.deleteHost)
+	s.crud("/api/tasks", "tasks", "Task", s.tasks())
+	s.crud("/api/container-allowlist", "container-allowlist", "AllowlistEntry", s.allowlist())
+	s.crud("/api/worker-hosts", "worker-hosts", "WorkerHost", s.hosts())
 	s.add(route{Method: get, Path: "/api/worker-hosts/:id/health", Tag: "worker-hosts", Summary: "Stored health; ?check=true pings the engine and records it",
 		Query: []string{"check"}}, s.hostHealthCheck)
 
-	s.add(route{Method: get, Path: "/api/artifacts/:id", Tag: "artifacts", Summary: "Artifact metadata"}, s.getArtifact)
+	s.add(route{Method: get, Path: "/api/artifacts/:id", Tag: "artifacts", Summary: "Artifact metadata"}, getByID(s.artifactMeta))
 	s.add(route{Method: get, Path: "/api/artifacts/:id/download", Tag: "artifacts", Summary: "Artifact bytes with their content type"}, s.downloadArtifact)
 	s.add(route{Method: get, Path: "/api/token-stats", Tag: "token-stats", Summary: "LLM token totals, overall and per model (never text)"}, s.tokenStats)
 }

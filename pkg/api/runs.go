@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"mime"
 	"net/http"
 
@@ -29,71 +30,6 @@ func (s *Server) listRuns(c echo.Context) error {
 	return respondPage(c, items, n, p, page)
 }
 
-func (s *Server) getRun(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.st.GetRunDetail(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
-
-// cancelRun cancels a pending or running run (200 with the run detail); a
-// finished run answers 409 and is left unchanged.
-func (s *Server) cancelRun(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if _, err := readBody(c); err != nil { // any body is ignored, but bounded
-		return err
-	}
-	d, err := s.st.CancelRun(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
-
-func (s *Server) runJobs(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	jobs, err := s.st.ListRunJobs(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, jobs)
-}
-
-func (s *Server) runReport(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	r, err := s.st.GetRunReport(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, r)
-}
-
-func (s *Server) runArtifacts(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	arts, err := s.st.ListRunArtifacts(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, arts)
-}
-
 func (s *Server) listJobs(c echo.Context) error {
 	var f store.JobFilter
 	var err error
@@ -112,18 +48,6 @@ func (s *Server) listJobs(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, jobs)
-}
-
-func (s *Server) getJob(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	j, err := s.st.GetJobDetail(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, j)
 }
 
 func (s *Server) listScheduledRuns(c echo.Context) error {
@@ -148,16 +72,9 @@ func (s *Server) listScheduledRuns(c echo.Context) error {
 	return c.JSON(http.StatusOK, srs)
 }
 
-func (s *Server) getArtifact(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	a, err := s.st.GetArtifact(c.Request().Context(), id, false)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, a)
+// artifactMeta loads an artifact without its bytes.
+func (s *Server) artifactMeta(ctx context.Context, id int64) (*store.Artifact, error) {
+	return s.st.GetArtifact(ctx, id, false)
 }
 
 // downloadArtifact sends the stored bytes with their content type, as an

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -140,28 +141,12 @@ func decodeSchedule(body []byte, cur store.Schedule, full bool) (*store.Schedule
 	return w, nil
 }
 
-func (s *Server) listSchedules(c echo.Context) error {
-	p, page, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	items, n, err := s.st.ListSchedules(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	return respondPage(c, items, n, p, page)
-}
-
-func (s *Server) getSchedule(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	sc, err := s.st.GetSchedule(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, sc)
+// schedules serves /api/schedules. Create and update are its own: a
+// schedule's edit is validated against the row read for update inside the
+// store's transaction (decodeSchedule), not onto a row loaded beforehand.
+func (s *Server) schedules() collection {
+	return collection{list: listPage(s.st.ListSchedules), create: s.createSchedule, get: getByID(s.st.GetSchedule),
+		update: s.updateSchedule, remove: deleteByID(s.st.DeleteSchedule)}
 }
 
 func (s *Server) createSchedule(c echo.Context) error {
@@ -199,32 +184,10 @@ func (s *Server) updateSchedule(c echo.Context) error {
 	return c.JSON(http.StatusOK, sc)
 }
 
-func (s *Server) deleteSchedule(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteSchedule(c.Request().Context(), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
 func (s *Server) setScheduleEnabled(enabled bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		if _, err := readBody(c); err != nil {
-			return err
-		}
-		sc, err := s.st.SetScheduleEnabled(c.Request().Context(), id, enabled)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, sc)
-	}
+	return actionByID(func(ctx context.Context, id int64) (*store.Schedule, error) {
+		return s.st.SetScheduleEnabled(ctx, id, enabled)
+	})
 }
 
 // runScheduleNow creates the run and answers at once; a scheduler executes

@@ -2,10 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"net/http"
 	"regexp"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
@@ -92,75 +89,10 @@ func (in *taskInput) apply(d *store.TaskDefinition, full bool) error {
 	return nil
 }
 
-func (s *Server) listTasks(c echo.Context) error {
-	p, page, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	items, n, err := s.st.ListTasks(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	return respondPage(c, items, n, p, page)
-}
-
-func (s *Server) getTask(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.st.GetTask(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
-
-func (s *Server) createTask(c echo.Context) error {
-	var in taskInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	d := &store.TaskDefinition{}
-	if err := in.apply(d, true); err != nil {
-		return err
-	}
-	if err := s.st.CreateTask(c.Request().Context(), d); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, d)
-}
-
-func (s *Server) updateTask(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	var in taskInput
-	if err := decodeBody(c, &in, false); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	d, err := s.st.GetTask(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := in.apply(d, c.Request().Method == http.MethodPut); err != nil {
-		return err
-	}
-	if err := s.st.UpdateTask(ctx, d); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
-
-func (s *Server) deleteTask(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteTask(c.Request().Context(), id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+// tasks serves /api/tasks.
+func (s *Server) tasks() collection {
+	return crud[store.TaskDefinition, taskInput]{
+		list: s.st.ListTasks, get: s.st.GetTask, create: s.st.CreateTask,
+		update: s.st.UpdateTask, remove: s.st.DeleteTask, apply: (*taskInput).apply,
+	}.collection()
 }

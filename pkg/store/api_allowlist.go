@@ -9,21 +9,12 @@ import (
 
 // ListAllowlist returns one page of container allow-list entries.
 func (s *Store) ListAllowlist(ctx context.Context, p ListParams) ([]ContainerAllowlistEntry, int64, error) {
-	var out []ContainerAllowlistEntry
-	n, err := listPage(ctx, s.DB.Model(&ContainerAllowlistEntry{}), p, false, &out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("container allow-list: %w", err)
-	}
-	return out, n, nil
+	return listRows[ContainerAllowlistEntry](ctx, s.DB.Model(&ContainerAllowlistEntry{}), p, false, "container allow-list")
 }
 
 // GetAllowlistEntry loads one allow-list entry.
 func (s *Store) GetAllowlistEntry(ctx context.Context, id int64) (*ContainerAllowlistEntry, error) {
-	var e ContainerAllowlistEntry
-	if err := s.DB.WithContext(ctx).Take(&e, id).Error; err != nil {
-		return nil, notFound(fmt.Errorf("load allow-list entry %d: %w", id, err), "Allow-list entry not found")
-	}
-	return &e, nil
+	return getRow[ContainerAllowlistEntry](ctx, s.DB, id, "allow-list entry", "Allow-list entry not found")
 }
 
 // SaveAllowlistEntry inserts (ID 0) or updates an allow-list entry.
@@ -56,12 +47,7 @@ func (s *Store) SaveAllowlistEntry(ctx context.Context, e *ContainerAllowlistEnt
 
 // DeleteAllowlistEntry deletes an allow-list entry (nothing references one).
 func (s *Store) DeleteAllowlistEntry(ctx context.Context, id int64) error {
-	res := s.DB.WithContext(ctx).Exec(`DELETE FROM container_allowlist WHERE id = ?`, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete allow-list entry %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return domain.NotFound("Allow-list entry not found")
-	}
-	return nil
+	return deleteRow(ctx, s.DB, "container_allowlist", id, "Allow-list entry not found", func(err error) error {
+		return fmt.Errorf("delete allow-list entry %d: %w", id, err)
+	})
 }

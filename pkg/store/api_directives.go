@@ -9,21 +9,12 @@ import (
 
 // ListDirectives returns one page of directives and the total count.
 func (s *Store) ListDirectives(ctx context.Context, p ListParams) ([]Directive, int64, error) {
-	var out []Directive
-	n, err := listPage(ctx, s.DB.Model(&Directive{}), p, true, &out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("directives: %w", err)
-	}
-	return out, n, nil
+	return listRows[Directive](ctx, s.DB.Model(&Directive{}), p, true, "directives")
 }
 
 // GetDirective loads one directive.
 func (s *Store) GetDirective(ctx context.Context, id int64) (*Directive, error) {
-	var d Directive
-	if err := s.DB.WithContext(ctx).Take(&d, id).Error; err != nil {
-		return nil, notFound(fmt.Errorf("load directive %d: %w", id, err), "Directive not found")
-	}
-	return &d, nil
+	return getRow[Directive](ctx, s.DB, id, "directive", "Directive not found")
 }
 
 // CreateDirective inserts d (id and timestamps are filled in).
@@ -45,14 +36,7 @@ func (s *Store) UpdateDirective(ctx context.Context, d *Directive) error {
 
 // DeleteDirective deletes a directive no run or schedule references.
 func (s *Store) DeleteDirective(ctx context.Context, id int64) error {
-	res := s.DB.WithContext(ctx).Exec(`DELETE FROM directives WHERE id = ?`, id)
-	if res.Error != nil {
-		return directiveErr(res.Error, "")
-	}
-	if res.RowsAffected == 0 {
-		return domain.NotFound("Directive not found")
-	}
-	return nil
+	return deleteRow(ctx, s.DB, "directives", id, "Directive not found", func(err error) error { return directiveErr(err, "") })
 }
 
 func directiveErr(err error, name string) error {

@@ -10,21 +10,12 @@ import (
 // ListWorkerHosts returns one page of worker hosts (TLS material is never
 // serialised: the model's tls_* fields are json:"-").
 func (s *Store) ListWorkerHosts(ctx context.Context, p ListParams) ([]WorkerHost, int64, error) {
-	var out []WorkerHost
-	n, err := listPage(ctx, s.DB.Model(&WorkerHost{}), p, true, &out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("worker hosts: %w", err)
-	}
-	return out, n, nil
+	return listRows[WorkerHost](ctx, s.DB.Model(&WorkerHost{}), p, true, "worker hosts")
 }
 
 // GetWorkerHost loads one worker host.
 func (s *Store) GetWorkerHost(ctx context.Context, id int64) (*WorkerHost, error) {
-	var h WorkerHost
-	if err := s.DB.WithContext(ctx).Take(&h, id).Error; err != nil {
-		return nil, notFound(fmt.Errorf("load worker host %d: %w", id, err), "Worker host not found")
-	}
-	return &h, nil
+	return getRow[WorkerHost](ctx, s.DB, id, "worker host", "Worker host not found")
 }
 
 // SaveWorkerHost inserts (ID 0) or updates a worker host's configuration.
@@ -51,14 +42,7 @@ func (s *Store) SaveWorkerHost(ctx context.Context, h *WorkerHost) error {
 // DeleteWorkerHost deletes a host no run, job, schedule or allow-list entry
 // references.
 func (s *Store) DeleteWorkerHost(ctx context.Context, id int64) error {
-	res := s.DB.WithContext(ctx).Exec(`DELETE FROM worker_hosts WHERE id = ?`, id)
-	if res.Error != nil {
-		return hostErr(res.Error, "")
-	}
-	if res.RowsAffected == 0 {
-		return domain.NotFound("Worker host not found")
-	}
-	return nil
+	return deleteRow(ctx, s.DB, "worker_hosts", id, "Worker host not found", func(err error) error { return hostErr(err, "") })
 }
 
 func hostErr(err error, name string) error {

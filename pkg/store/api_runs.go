@@ -24,12 +24,7 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter, p ListParams) ([]Run,
 	if f.DirectiveID != nil {
 		q = q.Where("directive_id = ?", *f.DirectiveID)
 	}
-	var out []Run
-	n, err := listPage(ctx, q, p, false, &out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("runs: %w", err)
-	}
-	return out, n, nil
+	return listRows[Run](ctx, q, p, false, "runs")
 }
 
 // GetRunDetail loads a run with its jobs in position order.

@@ -12,12 +12,7 @@ import (
 
 // ListSchedules returns one page of schedules and the total count.
 func (s *Store) ListSchedules(ctx context.Context, p ListParams) ([]Schedule, int64, error) {
-	var out []Schedule
-	n, err := listPage(ctx, s.DB.Model(&Schedule{}), p, true, &out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("schedules: %w", err)
-	}
-	return out, n, nil
+	return listRows[Schedule](ctx, s.DB.Model(&Schedule{}), p, true, "schedules")
 }
 
 // GetSchedule loads one schedule.
@@ -178,11 +173,7 @@ func (s *Store) CreateSchedule(ctx context.Context, w *ScheduleWrite) (*Schedule
 			schedule_type, interval_minutes, cron_expr, timezone, max_global, max_per_job, next_run_at, due_at)
 			VALUES (@name, @task, @directive, @custom, @host, @enabled, @type, @interval, @cron, @tz, @maxg, @maxj,
 			        CAST(@next AS timestamptz), CASE WHEN @enabled THEN CAST(@next AS timestamptz) END)
-			RETURNING *`, map[string]any{
-			"name": sc.Name, "task": sc.Task, "directive": sc.DirectiveID, "custom": sc.CustomDirectiveText,
-			"host": sc.TargetHostID, "enabled": sc.Enabled, "type": sc.ScheduleType, "interval": sc.IntervalMinutes,
-			"cron": sc.CronExpr, "tz": sc.Timezone, "maxg": sc.MaxGlobal, "maxj": sc.MaxPerJob, "next": next,
-		}).Scan(&out).Error
+			RETURNING *`, scheduleArgs(&sc, next)).Scan(&out).Error
 		if err != nil {
 			return scheduleErr(err, sc.Name)
 		}
@@ -196,6 +187,16 @@ func (s *Store) CreateSchedule(ctx context.Context, w *ScheduleWrite) (*Schedule
 		s.Wake()
 	}
 	return &out, nil
+}
+
+// scheduleArgs binds the editable columns of the insert and the update
+// (next is next_run_at: a time, or nil to leave it unset).
+func scheduleArgs(sc *Schedule, next any) map[string]any {
+	return map[string]any{
+		"name": sc.Name, "task": sc.Task, "directive": sc.DirectiveID, "custom": sc.CustomDirectiveText,
+		"host": sc.TargetHostID, "enabled": sc.Enabled, "type": sc.ScheduleType, "interval": sc.IntervalMinutes,
+		"cron": sc.CronExpr, "tz": sc.Timezone, "maxg": sc.MaxGlobal, "maxj": sc.MaxPerJob, "next": next,
+	}
 }
 
 // nextFor returns next_run_at for a schedule written now: the explicit value,
@@ -243,15 +244,13 @@ func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Sche
 			}
 			next = &n
 		}
+		args := scheduleArgs(&sc, next)
+		args["id"] = id
 		err = tx.Raw(`UPDATE schedules SET name = @name, task = @task, directive_id = @directive,
 			custom_directive_text = @custom, target_host_id = @host, enabled = @enabled, schedule_type = @type,
 			interval_minutes = @interval, cron_expr = @cron, timezone = @tz, max_global = @maxg, max_per_job = @maxj,
 			next_run_at = CAST(@next AS timestamptz), due_at = `+sqlScheduleDue+`, updated_at = now()
-			WHERE id = @id RETURNING *`, map[string]any{
-			"id": id, "name": sc.Name, "task": sc.Task, "directive": sc.DirectiveID, "custom": sc.CustomDirectiveText,
-			"host": sc.TargetHostID, "enabled": sc.Enabled, "type": sc.ScheduleType, "interval": sc.IntervalMinutes,
-			"cron": sc.CronExpr, "tz": sc.Timezone, "maxg": sc.MaxGlobal, "maxj": sc.MaxPerJob, "next": next,
-		}).Scan(&out).Error
+			WHERE id = @id RETURNING *`, args).Scan(&out).Error
 		if err != nil {
 			return scheduleErr(err, sc.Name)
 		}
@@ -280,14 +279,7 @@ func (s *Store) SetScheduleEnabled(ctx context.Context, id int64, enabled bool) 
 // DeleteSchedule deletes a schedule without history; one whose
 // ScheduledRuns still exist answers a conflict (disable it instead).
 func (s *Store) DeleteSchedule(ctx context.Context, id int64) error {
-	res := s.DB.WithContext(ctx).Exec(`DELETE FROM schedules WHERE id = ?`, id)
-	if res.Error != nil {
-		return scheduleErr(res.Error, "")
-	}
-	if res.RowsAffected == 0 {
-		return domain.NotFound("Schedule not found")
-	}
-	return nil
+	return deleteRow(ctx, s.DB, "schedules", id, "Schedule not found", func(err error) error { return scheduleErr(err, "") })
 }
 
 func scheduleErr(err error, name string) error {

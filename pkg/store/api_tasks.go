@@ -9,21 +9,12 @@ import (
 
 // ListTasks returns one page of task definitions and the total count.
 func (s *Store) ListTasks(ctx context.Context, p ListParams) ([]TaskDefinition, int64, error) {
-	var out []TaskDefinition
-	n, err := listPage(ctx, s.DB.Model(&TaskDefinition{}), p, true, &out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("task definitions: %w", err)
-	}
-	return out, n, nil
+	return listRows[TaskDefinition](ctx, s.DB.Model(&TaskDefinition{}), p, true, "task definitions")
 }
 
 // GetTask loads one task definition.
 func (s *Store) GetTask(ctx context.Context, id int64) (*TaskDefinition, error) {
-	var d TaskDefinition
-	if err := s.DB.WithContext(ctx).Take(&d, id).Error; err != nil {
-		return nil, notFound(fmt.Errorf("load task definition %d: %w", id, err), "Task not found")
-	}
-	return &d, nil
+	return getRow[TaskDefinition](ctx, s.DB, id, "task definition", "Task not found")
 }
 
 // CreateTask inserts a task definition.
@@ -52,14 +43,7 @@ func (s *Store) UpdateTask(ctx context.Context, d *TaskDefinition) error {
 
 // DeleteTask deletes a task definition no job or schedule references.
 func (s *Store) DeleteTask(ctx context.Context, id int64) error {
-	res := s.DB.WithContext(ctx).Exec(`DELETE FROM task_definitions WHERE id = ?`, id)
-	if res.Error != nil {
-		return taskErr(res.Error, "")
-	}
-	if res.RowsAffected == 0 {
-		return domain.NotFound("Task not found")
-	}
-	return nil
+	return deleteRow(ctx, s.DB, "task_definitions", id, "Task not found", func(err error) error { return taskErr(err, "") })
 }
 
 func taskErr(err error, key string) error {
