@@ -122,11 +122,11 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
 	names := make([]string, len(claimed))
 	ids := make([]int64, len(claimed))
 	var release []int64
-	var recurring []store.ClaimedSchedule
+	var slots []store.ClaimedSchedule
 	for i, c := range claimed {
 		names[i], ids[i] = c.Name, c.ID
-		if c.RecurringDue() {
-			recurring = append(recurring, c)
+		if c.SlotDue() {
+			slots = append(slots, c)
 		} else {
 			release = append(release, c.ID)
 		}
@@ -141,34 +141,38 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
 			zap.Int64("schedule_id", h.ScheduleID), zap.String("schedule", h.ScheduleName),
 			zap.Int64("run_id", h.RunID), zap.Int64("job_id", h.JobID))
 	}
-	for _, c := range recurring {
+	for _, c := range slots {
 		s.fire(ctx, c)
 	}
 	return len(claimed), nil
 }
 
-// fire turns a recurring schedule's due slot into a run and advances
-// next_run_at from the scheduled time (no drift; missed slots collapse).
+// fire turns a schedule's due slot into a run and advances next_run_at from
+// the scheduled time (no drift; missed slots collapse); a one-shot schedule
+// ends.
 func (s *Scheduler) fire(ctx context.Context, c store.ClaimedSchedule) {
-	timing := c.Timing()
 	slot := *c.NextRunAt
-	next, err := timing.NextAfter(slot, c.DBNow)
+	n, err := c.Timing().NextAfter(slot, c.DBNow)
 	log := s.log.With(zap.Int64("schedule_id", c.ID), zap.String("schedule", c.Name))
 	if err != nil {
 		log.Error("cannot compute next run; schedule left to its lease", zap.Error(err))
 		return
 	}
-	fired, err := s.st.FireRecurring(ctx, s.cfg.Claimant, c.Schedule, slot, next)
+	var next *time.Time
+	if !n.IsZero() {
+		next = &n
+	}
+	fired, err := s.st.FireSlot(ctx, s.cfg.Claimant, c.Schedule, slot, next)
 	if err != nil {
 		log.Error("fire schedule failed", zap.Error(err))
 		return
 	}
 	if fired.Duplicate {
-		log.Info("slot already fired elsewhere; advanced", zap.Time("scheduled_for", slot), zap.Time("next_run_at", next))
+		log.Info("slot already fired elsewhere; advanced", zap.Time("scheduled_for", slot), zap.Timep("next_run_at", next))
 		return
 	}
 	log.Info(fmt.Sprintf("Schedule %d (%s) fired run %d for %s", c.ID, c.Name, fired.RunID, slot.Format(time.RFC3339)),
-		zap.Int64("run_id", fired.RunID), zap.Int64("job_id", fired.JobID), zap.Time("next_run_at", next))
+		zap.Int64("run_id", fired.RunID), zap.Int64("job_id", fired.JobID), zap.Timep("next_run_at", next))
 }
 
 // startJobs starts ready jobs: first those concurrency limits concern (under

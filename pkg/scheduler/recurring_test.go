@@ -60,3 +60,22 @@ func TestDoubleFireOfASlotIsHarmless(t *testing.T) {
 		t.Fatalf("runs = %d, want only the first fire's", n)
 	}
 }
+
+// A one-shot schedule created through the API fires once at its time and
+// ends disabled; it is not mistaken for a launch's schedule.
+func TestOneShotScheduleFiresOnceAndEnds(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	st.DB.Exec(`INSERT INTO schedules (id, name, task, schedule_type, next_run_at, due_at)
+		VALUES (9, 'once', 'noop', 'one_shot', now() - interval '1 second', now() - interval '1 second')`)
+	startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
+	eventually(t, 10*time.Second, "the one-shot run completed", func() bool {
+		return countWhere(t, st, "runs r JOIN scheduled_runs sr ON sr.run_id = r.id WHERE sr.schedule_id = 9 AND r.status = 'completed'") == 1
+	})
+	eventually(t, 5*time.Second, "schedule ended", func() bool {
+		return countWhere(t, st, "schedules WHERE id = 9 AND NOT enabled AND next_run_at IS NULL AND due_at IS NULL AND last_run_at IS NOT NULL AND claimed_by = ''") == 1
+	})
+	if n := countWhere(t, st, "runs"); n != 1 {
+		t.Fatalf("%d runs, want 1", n)
+	}
+}

@@ -20,19 +20,26 @@ WHERE id IN (
     ORDER BY due_at, id
     LIMIT ?
     FOR UPDATE SKIP LOCKED)
-RETURNING *, now() AS db_now`
+RETURNING *, now() AS db_now,
+    (SELECT count(*) FROM scheduled_runs sr WHERE sr.schedule_id = schedules.id AND sr.status = 'pending') AS pending_runs`
 
 // ClaimedSchedule is a schedule this replica now holds, with the database
 // clock at the claim.
 type ClaimedSchedule struct {
 	Schedule
-	DBNow time.Time
+	DBNow       time.Time
+	PendingRuns int // ScheduledRuns waiting: a launch or a run-now
 }
 
-// RecurringDue reports whether the schedule's own slot is due (as opposed to
-// a launch or run-now waiting in a pending ScheduledRun).
-func (c ClaimedSchedule) RecurringDue() bool {
-	return c.Enabled && c.ScheduleType != "one_shot" && c.NextRunAt != nil && !c.NextRunAt.After(c.DBNow)
+// SlotDue reports whether the schedule's own slot is due and must be fired:
+// a recurring schedule's next_run_at, or a one-shot schedule created through
+// the API. A launch's one-shot schedule is not fired: its run exists already,
+// waiting in its pending ScheduledRun.
+func (c ClaimedSchedule) SlotDue() bool {
+	if !c.Enabled || c.NextRunAt == nil || c.NextRunAt.After(c.DBNow) {
+		return false
+	}
+	return c.ScheduleType != "one_shot" || c.PendingRuns == 0
 }
 
 // ClaimSchedules leases due schedules for claimant for ttl.

@@ -23,8 +23,7 @@ type Handoff struct {
 // ScheduledRuns to execution (available_at = now()), then releases the
 // schedules in release: one-shot ones end (disabled, next_run_at NULL), due_at
 // points at the next slot — one transaction for the whole batch, fenced on
-// the lease. Recurring schedules whose slot is due are released by
-// FireRecurring instead.
+// the lease. Schedules whose own slot is due are released by FireSlot instead.
 func (s *Store) HandOffPending(ctx context.Context, claimant string, scheduleIDs, release []int64) ([]Handoff, error) {
 	var out []Handoff
 	err := s.withRetry(ctx, func(tx *gorm.DB) error {
@@ -85,10 +84,11 @@ type Fired struct {
 	Duplicate    bool // the slot had already fired (unique key): nothing created
 }
 
-// FireRecurring creates Run + Job + ScheduledRun for the slot `slot` of a
-// claimed recurring schedule and advances next_run_at to `next`, releasing
-// the lease — one transaction. A double fire of the same slot creates nothing.
-func (s *Store) FireRecurring(ctx context.Context, claimant string, sch Schedule, slot, next time.Time) (*Fired, error) {
+// FireSlot creates Run + Job + ScheduledRun for the slot `slot` of a claimed
+// schedule and advances next_run_at to `next` (nil for a one-shot schedule,
+// which then ends disabled), releasing the lease — one transaction. A double
+// fire of the same slot creates nothing.
+func (s *Store) FireSlot(ctx context.Context, claimant string, sch Schedule, slot time.Time, next *time.Time) (*Fired, error) {
 	def, dir, err := s.scheduleInputs(ctx, sch)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,8 @@ func (s *Store) FireRecurring(ctx context.Context, claimant string, sch Schedule
 				}
 			}
 		}
-		if err := tx.Exec(`UPDATE schedules SET next_run_at = ?, last_run_at = ? WHERE id = ? AND claimed_by = ?`,
+		if err := tx.Exec(`UPDATE schedules SET next_run_at = ?, last_run_at = ?,
+			enabled = enabled AND schedule_type <> 'one_shot' WHERE id = ? AND claimed_by = ?`,
 			next, slot, sch.ID, claimant).Error; err != nil {
 			return err
 		}
