@@ -31,9 +31,6 @@ func Permanent(err error) error {
 	return &TaskError{Retryable: false, Err: err}
 }
 
-// Retryablef formats a retryable task error.
-func Retryablef(format string, args ...any) error { return Retryable(fmt.Errorf(format, args...)) }
-
 // Permanentf formats a permanent task error.
 func Permanentf(format string, args ...any) error { return Permanent(fmt.Errorf(format, args...)) }
 

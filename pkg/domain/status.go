@@ -60,9 +60,6 @@ var RunStatuses = []string{StatusPending, StatusRunning, StatusCompleted, Status
 // ScheduledRunStatuses lists every valid ScheduledRun status.
 var ScheduledRunStatuses = []string{SRPending, SRStarted, SRFinished, SRFailed, SRCancelled}
 
-// ScheduleTypes lists every valid schedule type.
-var ScheduleTypes = []string{ScheduleOneShot, ScheduleInterval, ScheduleCron}
-
 // HostTypes lists every valid worker host type.
 var HostTypes = []string{HostDockerSocket, HostDockerTCP, HostDockerSSH}
 
