@@ -80,12 +80,21 @@ func (s *Scheduler) writeBatch(batch []finishItem) {
 
 // report logs and counts what a written batch did.
 func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
-	byID := map[int64]finishItem{}
-	for _, it := range batch {
-		byID[it.ex.job.ID] = it
+	// Keyed by job and attempt: a batch may hold a stale attempt's end
+	// beside a newer attempt's of the same job.
+	type key struct {
+		id      int64
+		attempt int
 	}
+	byKey := make(map[key]finishItem, len(batch))
+	for _, it := range batch {
+		byKey[key{it.ex.job.ID, it.ex.job.Attempt}] = it
+	}
+	accepted := make(map[key]bool, len(res.Accepted))
 	for _, a := range res.Accepted {
-		it := byID[a.ID]
+		k := key{a.ID, a.Attempt}
+		accepted[k] = true
+		it := byKey[k]
 		log := s.jobLog(it.ex.job.Job)
 		if a.Status == domain.StatusPending {
 			metrics.JobRetried(a.TaskType)
@@ -103,10 +112,12 @@ func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
 			}
 			log.Info(fmt.Sprintf("Job %d finished with status: %s", a.ID, a.Status), fields...)
 		}
-		s.forget(a.ID)
+		s.forget(it.ex)
 	}
-	for _, id := range res.Rejected {
-		s.drop(byID[id].ex, errLeaseLost)
+	for k, it := range byKey {
+		if !accepted[k] { // lease lost: the result was not written
+			s.drop(it.ex, errLeaseLost)
+		}
 	}
 	for _, r := range res.Runs {
 		if domain.IsTerminal(r.Status) {

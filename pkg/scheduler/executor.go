@@ -28,6 +28,12 @@ func (s *Scheduler) launch(j store.StartedJob) {
 	ctx, cancel := context.WithCancelCause(s.execCtx)
 	ex := &execution{job: j, cancel: cancel, started: time.Now()}
 	s.mu.Lock()
+	if stale := s.running[j.ID]; stale != nil {
+		// This replica was paused, lost the lease of an earlier attempt and
+		// has now been granted a new one: the old attempt is rescued, so its
+		// execution stops as its next heartbeat would have stopped it.
+		stale.cancel(errLeaseLost)
+	}
 	s.running[j.ID] = ex
 	s.mu.Unlock()
 	metrics.JobStarted(j.TaskType)
@@ -152,12 +158,17 @@ func (s *Scheduler) drop(ex *execution, cause error) {
 		s.jobLog(ex.job.Job).Warn(fmt.Sprintf("Job %d lease lost: stopped without writing its result", ex.job.ID))
 	}
 	metrics.JobFinished(ex.job.TaskType, outcome, time.Since(ex.started))
-	s.forget(ex.job.ID)
+	s.forget(ex)
 }
 
-func (s *Scheduler) forget(jobID int64) {
+// forget removes an ended attempt from the running set — only that attempt:
+// a stale execution must not make the replica forget a newer attempt of the
+// same job (which would then go unheartbeated and unstoppable).
+func (s *Scheduler) forget(ex *execution) {
 	s.mu.Lock()
-	delete(s.running, jobID)
+	if s.running[ex.job.ID] == ex {
+		delete(s.running, ex.job.ID)
+	}
 	s.mu.Unlock()
 	s.Nudge() // capacity freed
 }

@@ -45,13 +45,15 @@ func (s *Scheduler) beat() {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Only the attempts this beat was about: a newer attempt of the same job
+	// may have started meanwhile.
 	for _, id := range res.Cancel {
-		if ex := s.running[id]; ex != nil {
+		if ex := s.running[id]; ex != nil && ex.job.Attempt == jobs[id] {
 			ex.cancel(errCancelled)
 		}
 	}
 	for _, id := range res.Lost {
-		if ex := s.running[id]; ex != nil {
+		if ex := s.running[id]; ex != nil && ex.job.Attempt == jobs[id] {
 			ex.cancel(errLeaseLost)
 		}
 	}

@@ -4,6 +4,7 @@
 //
 //	go run ./scripts/bench pipeline [-latency-runs 300] [-drain-runs 20000] [-replicas 4] [-max-claim 100]
 //	go run ./scripts/bench launch [-clients 32] [-duration 10s] [-conns 16]
+//	go run ./scripts/bench chaos [-runs 5000] [-replicas 4] [-every 2s]
 //
 // `make bench` runs both against a private PostgreSQL.
 package main
@@ -15,7 +16,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos [flags]")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -23,8 +24,10 @@ func main() {
 		pipelineMain(os.Args[2:])
 	case "launch":
 		launchMain(os.Args[2:])
+	case "chaos":
+		chaosMain(os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline or launch\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch or chaos\n", os.Args[1])
 		os.Exit(2)
 	}
 }

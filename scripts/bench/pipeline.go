@@ -78,11 +78,17 @@ func benchDB(admin string, fn func(st *store.Store)) {
 	fn(st)
 }
 
-func newReplica(st *store.Store, name string, reg tasks.Registry, interval time.Duration, maxConcurrent int) *scheduler.Scheduler {
-	s, err := scheduler.New(scheduler.Config{
+// newReplica builds a replica; opts adjust its configuration (the chaos
+// benchmark shortens the lease).
+func newReplica(st *store.Store, name string, reg tasks.Registry, interval time.Duration, maxConcurrent int, opts ...func(*scheduler.Config)) *scheduler.Scheduler {
+	cfg := scheduler.Config{
 		Store: st, Logger: zap.NewNop(), Tasks: reg, Claimant: name,
 		Interval: interval, MaxClaim: maxClaim, ClaimTTL: time.Minute, MaxConcurrent: maxConcurrent,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := scheduler.New(cfg)
 	if err != nil {
 		fail(err)
 	}
