@@ -64,8 +64,13 @@ func (s *Scheduler) startBackground(ctx context.Context) {
 func (s *Scheduler) sleep(ctx context.Context) {
 	d := s.cfg.Interval
 	d += time.Duration(rand.Int64N(int64(d)/10 + 1)) // jitter: replicas do not poll in step
-	if next, ok, err := s.st.NextWake(ctx); err == nil && ok && next < d {
-		d = max(next+5*time.Millisecond, time.Millisecond)
+	if w, err := s.st.NextWake(ctx); err == nil {
+		if w.OK && w.In < d {
+			d = max(w.In+5*time.Millisecond, time.Millisecond)
+		}
+		if w.ExpiredLeases { // rescue them at the next rescue slot, without spinning
+			d = min(d, s.rescueEvery())
+		}
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -14,7 +14,7 @@ import (
 // advisory lock — retention pruning and worker host health checks.
 func (s *Scheduler) maintain(ctx context.Context) {
 	now := time.Now()
-	if now.Sub(s.lastRescue) >= min(time.Second, s.cfg.ClaimTTL/4) {
+	if now.Sub(s.lastRescue) >= s.rescueEvery() {
 		s.lastRescue = now
 		rescued, err := s.st.RescueExpired(ctx, 500, s.cfg.RetryBackoff)
 		if err != nil {
@@ -47,6 +47,9 @@ func (s *Scheduler) maintain(ctx context.Context) {
 		go s.exclusive(ctx, "host-health", s.cfg.HealthCheck)
 	}
 }
+
+// rescueEvery is how often a busy replica looks for expired leases.
+func (s *Scheduler) rescueEvery() time.Duration { return min(time.Second, s.cfg.ClaimTTL/4) }
 
 // exclusive runs fn unless another replica is running the same maintenance.
 func (s *Scheduler) exclusive(ctx context.Context, name string, fn func(context.Context) error) {

@@ -15,22 +15,39 @@ func jsonArg(v any) string {
 	return string(b)
 }
 
-// NextWake returns how long until something becomes due: a schedule's
-// due_at, a deferred (retry) job's available_at, or a running job's lease
-// expiry (to rescue it). Zero or negative means now; ok=false means nothing.
-func (s *Store) NextWake(ctx context.Context) (time.Duration, bool, error) {
-	var secs *float64
+// WakeAt is when a replica should look again without being notified.
+type WakeAt struct {
+	// In is how long until the next future event: a schedule's due_at or
+	// the expiry of a schedule's lease, a deferred job's available_at, a
+	// running job's lease expiry. ok=false means none.
+	In time.Duration
+	OK bool
+	// ExpiredLeases: a running job's lease has expired and awaits rescue.
+	ExpiredLeases bool
+}
+
+// NextWake returns when something becomes due. Only future times count:
+// what is due now was just handled by the pass, or waits on capacity (woken by
+// NOTIFY) or on another replica's lease (whose expiry is a future time).
+func (s *Store) NextWake(ctx context.Context) (WakeAt, error) {
+	var row struct {
+		Secs    *float64
+		Expired bool
+	}
 	err := s.DB.WithContext(ctx).Raw(`SELECT extract(epoch FROM least(
-			(SELECT min(due_at) FROM schedules WHERE due_at IS NOT NULL),
-			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at IS NOT NULL),
-			(SELECT min(claimed_until) FROM jobs WHERE status = 'running')) - now())`).Scan(&secs).Error
+			(SELECT min(due_at) FROM schedules WHERE due_at > now()),
+			(SELECT min(claimed_until) FROM schedules WHERE due_at IS NOT NULL AND claimed_until > now()),
+			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at > now()),
+			(SELECT min(claimed_until) FROM jobs WHERE status = 'running' AND claimed_until > now())) - now()) AS secs,
+		EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND claimed_until <= now()) AS expired`).Scan(&row).Error
 	if err != nil {
-		return 0, false, fmt.Errorf("next wake: %w", err)
+		return WakeAt{}, fmt.Errorf("next wake: %w", err)
 	}
-	if secs == nil {
-		return 0, false, nil
+	w := WakeAt{ExpiredLeases: row.Expired}
+	if row.Secs != nil {
+		w.In, w.OK = time.Duration(*row.Secs*float64(time.Second)), true
 	}
-	return time.Duration(*secs * float64(time.Second)), true, nil
+	return w, nil
 }
 
 // TryMaintenanceLock runs fn only if no other replica holds the named
