@@ -37,7 +37,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			lastIdleLog = time.Now()
 			s.log.Info("No due schedules found")
 		}
-		s.sleep(ctx)
+		s.sleep(ctx, res.since)
 	}
 	return s.shutdown()
 }
@@ -61,10 +61,10 @@ func (s *Scheduler) startBackground(ctx context.Context) {
 
 // sleep waits for a NOTIFY, freed capacity, the next due time or the poll
 // interval (with jitter), whichever comes first.
-func (s *Scheduler) sleep(ctx context.Context) {
+func (s *Scheduler) sleep(ctx context.Context, since time.Time) {
 	d := s.cfg.Interval
 	d += time.Duration(rand.Int64N(int64(d)/10 + 1)) // jitter: replicas do not poll in step
-	if w, err := s.st.NextWake(ctx); err == nil {
+	if w, err := s.st.NextWake(ctx, since); err == nil && !since.IsZero() {
 		if w.OK && w.In < d {
 			d = max(w.In+5*time.Millisecond, time.Millisecond)
 		}
@@ -85,7 +85,8 @@ func (s *Scheduler) sleep(ctx context.Context) {
 // passResult says what one pass did.
 type passResult struct {
 	claimed, started int
-	full             bool // a whole batch was taken: loop again at once
+	full             bool      // a whole batch was taken: loop again at once
+	since            time.Time // database clock when the pass began
 }
 
 func (r passResult) idle() bool { return r.claimed == 0 && r.started == 0 }
@@ -97,12 +98,17 @@ func (s *Scheduler) pass(ctx context.Context) (passResult, error) {
 	if s.paused.Load() {
 		return res, nil
 	}
+	var err error
+	// What became due after this instant was not seen by this pass: the
+	// sleep that follows wakes for it.
+	if res.since, err = s.st.Now(ctx); err != nil {
+		return res, err
+	}
 	s.maintain(ctx)
 	free := s.cfg.MaxConcurrent - s.Running()
 	if free <= 0 {
 		return res, nil // claims stop while this replica is full
 	}
-	var err error
 	if res.claimed, err = s.claimSchedules(ctx); err != nil {
 		return res, err
 	}

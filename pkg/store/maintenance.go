@@ -26,20 +26,23 @@ type WakeAt struct {
 	ExpiredLeases bool
 }
 
-// NextWake returns when something becomes due. Only future times count:
-// what is due now was just handled by the pass, or waits on capacity (woken by
-// NOTIFY) or on another replica's lease (whose expiry is a future time).
-func (s *Store) NextWake(ctx context.Context) (WakeAt, error) {
+// NextWake returns when something becomes due after `since` (the database
+// clock when the caller's last pass began). What was due before then was
+// seen by that pass: handled, or waiting on capacity (woken by NOTIFY) or on
+// another replica's lease (whose expiry is a later time). In may be negative:
+// something became due while the pass ran.
+func (s *Store) NextWake(ctx context.Context, since time.Time) (WakeAt, error) {
 	var row struct {
 		Secs    *float64
 		Expired bool
 	}
 	err := s.DB.WithContext(ctx).Raw(`SELECT extract(epoch FROM least(
-			(SELECT min(due_at) FROM schedules WHERE due_at > now()),
-			(SELECT min(claimed_until) FROM schedules WHERE due_at IS NOT NULL AND claimed_until > now()),
-			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at > now()),
-			(SELECT min(claimed_until) FROM jobs WHERE status = 'running' AND claimed_until > now())) - now()) AS secs,
-		EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND claimed_until <= now()) AS expired`).Scan(&row).Error
+			(SELECT min(due_at) FROM schedules WHERE due_at > @since),
+			(SELECT min(claimed_until) FROM schedules WHERE due_at IS NOT NULL AND claimed_until > @since),
+			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at > @since),
+			(SELECT min(claimed_until) FROM jobs WHERE status = 'running' AND claimed_until > @since)) - now()) AS secs,
+		EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND claimed_until <= now()) AS expired`,
+		map[string]any{"since": since}).Scan(&row).Error
 	if err != nil {
 		return WakeAt{}, fmt.Errorf("next wake: %w", err)
 	}
