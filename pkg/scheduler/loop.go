@@ -37,7 +37,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			lastIdleLog = time.Now()
 			s.log.Info("No due schedules found")
 		}
-		s.sleep(ctx, res.since)
+		s.sleep(ctx)
 	}
 	return s.shutdown()
 }
@@ -61,10 +61,13 @@ func (s *Scheduler) startBackground(ctx context.Context) {
 
 // sleep waits for a NOTIFY, freed capacity, the next due time or the poll
 // interval (with jitter), whichever comes first.
-func (s *Scheduler) sleep(ctx context.Context, since time.Time) {
+func (s *Scheduler) sleep(ctx context.Context) {
 	d := s.cfg.Interval
 	d += time.Duration(rand.Int64N(int64(d)/10 + 1)) // jitter: replicas do not poll in step
-	if w, err := s.st.NextWake(ctx, since); err == nil && !since.IsZero() {
+	// Events due after the previous look were not seen by the last pass
+	// (or became due while it ran); earlier ones were.
+	if w, err := s.st.NextWake(ctx, s.lastLook); err == nil {
+		s.lastLook = w.DBNow
 		if w.OK && w.In < d {
 			d = max(w.In+5*time.Millisecond, time.Millisecond)
 		}
@@ -85,8 +88,7 @@ func (s *Scheduler) sleep(ctx context.Context, since time.Time) {
 // passResult says what one pass did.
 type passResult struct {
 	claimed, started int
-	full             bool      // a whole batch was taken: loop again at once
-	since            time.Time // database clock when the pass began
+	full             bool // a whole batch was taken: loop again at once
 }
 
 func (r passResult) idle() bool { return r.claimed == 0 && r.started == 0 }
@@ -98,17 +100,12 @@ func (s *Scheduler) pass(ctx context.Context) (passResult, error) {
 	if s.paused.Load() {
 		return res, nil
 	}
-	var err error
-	// What became due after this instant was not seen by this pass: the
-	// sleep that follows wakes for it.
-	if res.since, err = s.st.Now(ctx); err != nil {
-		return res, err
-	}
 	s.maintain(ctx)
 	free := s.cfg.MaxConcurrent - s.Running()
 	if free <= 0 {
 		return res, nil // claims stop while this replica is full
 	}
+	var err error
 	if res.claimed, err = s.claimSchedules(ctx); err != nil {
 		return res, err
 	}

@@ -114,6 +114,7 @@ type Scheduler struct {
 	limits       store.Limits
 	limitsLoaded time.Time
 
+	lastLook      time.Time // database clock of the last NextWake
 	lastRescue    time.Time
 	lastRetention time.Time
 	lastHealth    time.Time

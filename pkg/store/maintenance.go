@@ -24,29 +24,32 @@ type WakeAt struct {
 	OK bool
 	// ExpiredLeases: a running job's lease has expired and awaits rescue.
 	ExpiredLeases bool
+	// DBNow is the database clock of this look: the next look's `since`.
+	DBNow time.Time
 }
 
 // NextWake returns when something becomes due after `since` (the database
-// clock when the caller's last pass began). What was due before then was
-// seen by that pass: handled, or waiting on capacity (woken by NOTIFY) or on
-// another replica's lease (whose expiry is a later time). In may be negative:
-// something became due while the pass ran.
+// clock of the caller's previous look, before its last pass). What was due
+// before then was seen by that pass: handled, or waiting on capacity (woken
+// by NOTIFY) or on another replica's lease (whose expiry is a later time). In
+// may be negative: something became due while the pass ran.
 func (s *Store) NextWake(ctx context.Context, since time.Time) (WakeAt, error) {
 	var row struct {
 		Secs    *float64
 		Expired bool
+		DBNow   time.Time
 	}
 	err := s.DB.WithContext(ctx).Raw(`SELECT extract(epoch FROM least(
 			(SELECT min(due_at) FROM schedules WHERE due_at > @since),
 			(SELECT min(claimed_until) FROM schedules WHERE due_at IS NOT NULL AND claimed_until > @since),
 			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at > @since),
 			(SELECT min(claimed_until) FROM jobs WHERE status = 'running' AND claimed_until > @since)) - now()) AS secs,
-		EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND claimed_until <= now()) AS expired`,
+		EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND claimed_until <= now()) AS expired, now() AS db_now`,
 		map[string]any{"since": since}).Scan(&row).Error
 	if err != nil {
 		return WakeAt{}, fmt.Errorf("next wake: %w", err)
 	}
-	w := WakeAt{ExpiredLeases: row.Expired}
+	w := WakeAt{ExpiredLeases: row.Expired, DBNow: row.DBNow}
 	if row.Secs != nil {
 		w.In, w.OK = time.Duration(*row.Secs*float64(time.Second)), true
 	}
