@@ -77,3 +77,26 @@ func Contains(set []string, s string) bool {
 	}
 	return false
 }
+
+// RunStatus derives a run's status from its jobs' statuses (SPEC §6): any
+// running → running; else any pending → running once a job has started,
+// else pending; else any failed → failed; else any cancelled → cancelled;
+// else completed.
+func RunStatus(jobStatuses []string, anyStarted bool) string {
+	has := map[string]bool{}
+	for _, s := range jobStatuses {
+		has[s] = true
+	}
+	switch {
+	case has[StatusRunning], has[StatusPending] && anyStarted:
+		return StatusRunning
+	case has[StatusPending]:
+		return StatusPending
+	case has[StatusFailed]:
+		return StatusFailed
+	case has[StatusCancelled]:
+		return StatusCancelled
+	default:
+		return StatusCompleted
+	}
+}

@@ -108,8 +108,6 @@ WITH started AS (
     INSERT INTO job_attempts (job_id, attempt, claimant, started_at)
     SELECT id, attempt, claimed_by, clock_timestamp() FROM started
 ), srs AS (
-    -- started_at IS NULL, not status = 'pending': the condition must not let
-    -- the planner scan the partial index of every pending ScheduledRun.
     UPDATE scheduled_runs sr SET status = 'started', started_at = now()
     FROM started WHERE sr.job_id = started.id AND sr.started_at IS NULL AND sr.status = 'pending'
 )
@@ -149,7 +147,7 @@ func startJobs(tx *gorm.DB, claimant string, ttl time.Duration, ids []int64) ([]
 	}
 	// Lock the runs in id order (a separate statement, so the next one sees
 	// every commit that happened while waiting), then mark them running.
-	if err := lockRuns(tx, runIDs); err != nil {
+	if _, err := lockRuns(tx, runIDs); err != nil {
 		return nil, err
 	}
 	var startedRuns []int64
@@ -172,15 +170,14 @@ func startJobs(tx *gorm.DB, claimant string, ttl time.Duration, ids []int64) ([]
 }
 
 // lockRuns takes the row locks of runs in id order, so concurrent batches
-// never deadlock on each other.
-func lockRuns(tx *gorm.DB, runIDs []int64) error {
+// never deadlock on each other, and returns the locked rows.
+func lockRuns(tx *gorm.DB, runIDs []int64) ([]Run, error) {
 	if len(runIDs) == 0 {
-		return nil
+		return nil, nil
 	}
-	sorted := append([]int64(nil), runIDs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	var locked []int64
-	return tx.Raw(`SELECT id FROM runs WHERE id = ANY(?) ORDER BY id FOR UPDATE`, Int64s(sorted)).Scan(&locked).Error
+	var locked []Run
+	err := tx.Raw(`SELECT * FROM runs WHERE id = ANY(?) ORDER BY id FOR UPDATE`, Int64s(runIDs)).Scan(&locked).Error
+	return locked, err
 }
 
 // limitedCandidate is a ready job one or more limits concern.

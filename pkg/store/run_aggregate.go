@@ -8,71 +8,101 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // aggregateRuns re-derives the status of the given runs from their jobs
-// (SPEC §6) under the runs' row locks, and writes the report of every run
-// that reached a terminal state.
+// (domain.RunStatus) under the runs' row locks, and on a run's terminal
+// transition writes its report — in one UPDATE per batch, so a finished run
+// costs one new row version. A run cancelled by a user stays cancelled.
 func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 	if len(runIDs) == 0 {
 		return nil, nil
 	}
-	if err := lockRuns(tx, runIDs); err != nil {
+	runs, err := lockRuns(tx, runIDs)
+	if err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		ID        int64
-		ChangedTo string
-		Done      bool
-	}
-	if err := tx.Raw(sqlAggregateRuns, Int64s(runIDs)).Scan(&rows).Error; err != nil {
+	// A separate statement after the locks: it sees every job change that
+	// committed while this transaction waited for them.
+	var jobs []reportJob
+	if err := tx.Raw(`SELECT run_id, id, task_type, status, attempt, started_at, completed_at, error_message,
+			coalesce(result->>'summary', '') AS summary,
+			coalesce((SELECT convert_from(a.content, 'UTF8') FROM artifacts a
+			          WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), '') AS section,
+			coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'size', a.size) ORDER BY a.id)
+			          FROM artifacts a WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id), '[]') AS artifacts
+		FROM jobs WHERE run_id = ANY(?) ORDER BY run_id, position, id`, Int64s(runIDs)).Scan(&jobs).Error; err != nil {
 		return nil, err
+	}
+	byRun := map[int64][]reportJob{}
+	for _, j := range jobs {
+		byRun[j.RunID] = append(byRun[j.RunID], j)
 	}
 	var changed []RunTransition
-	var done []int64
-	for _, r := range rows {
-		if r.ChangedTo != "" {
-			changed = append(changed, RunTransition{ID: r.ID, Status: r.ChangedTo})
+	var updates []runUpdate
+	for _, r := range runs {
+		u, moved := deriveRun(r, byRun[r.ID])
+		if moved {
+			changed = append(changed, RunTransition{ID: r.ID, Status: u.Status})
 		}
-		if r.Done {
-			done = append(done, r.ID)
+		if moved || u.Markdown != "" {
+			updates = append(updates, u)
 		}
 	}
-	if err := writeReports(tx, done); err != nil {
-		return nil, err
+	if len(updates) == 0 {
+		return changed, nil
 	}
-	return changed, nil
+	return changed, tx.Exec(`UPDATE runs r SET status = x.status,
+			started_at = CASE WHEN x.started THEN coalesce(r.started_at, now()) ELSE r.started_at END,
+			completed_at = CASE WHEN x.status IN ('completed', 'failed', 'cancelled') THEN coalesce(r.completed_at, now()) END,
+			error_message = coalesce(x.error, r.error_message),
+			report_markdown = coalesce(x.md, r.report_markdown), report_json = coalesce(x.js, r.report_json)
+		FROM jsonb_to_recordset(?::jsonb) AS x(id bigint, status text, started bool, error text, md text, js jsonb)
+		WHERE r.id = x.id`, jsonArg(updates)).Error
 }
 
-// sqlAggregateRuns: any running → running; else any pending → running once a
-// job started, else pending; else failed; else cancelled; else completed. A
-// run cancelled by a user stays cancelled. It reads jobs only through their
-// run_id, so the plan cannot depend on (possibly stale) status statistics.
-const sqlAggregateRuns = `
-WITH agg AS (
-    SELECT run_id,
-        CASE
-            WHEN bool_or(status = 'running') THEN 'running'
-            WHEN bool_or(status = 'pending') AND bool_or(started_at IS NOT NULL) THEN 'running'
-            WHEN bool_or(status = 'pending') THEN 'pending'
-            WHEN bool_or(status = 'failed') THEN 'failed'
-            WHEN bool_or(status = 'cancelled') THEN 'cancelled'
-            ELSE 'completed'
-        END AS status,
-        bool_and(status IN ('completed', 'failed', 'cancelled')) AS done,
-        string_agg(CASE WHEN status = 'failed' THEN task_type || ': ' || error_message END, '; ' ORDER BY position) AS errors
-    FROM jobs WHERE run_id = ANY(?) GROUP BY run_id
-), upd AS (
-UPDATE runs r SET status = agg.status,
-    started_at = CASE WHEN agg.status = 'running' THEN coalesce(r.started_at, now()) ELSE r.started_at END,
-    completed_at = CASE WHEN agg.status IN ('completed', 'failed', 'cancelled') THEN coalesce(r.completed_at, now()) END,
-    error_message = CASE WHEN agg.status = 'failed' THEN left(coalesce(agg.errors, ''), 2000) ELSE r.error_message END
-FROM agg
-WHERE r.id = agg.run_id AND r.status <> 'cancelled' AND r.status <> agg.status
-RETURNING r.id, r.status
-)
-SELECT agg.run_id AS id, coalesce(upd.status, '') AS changed_to, agg.done
-FROM agg LEFT JOIN upd ON upd.id = agg.run_id`
+type runUpdate struct {
+	ID       int64           `json:"id"`
+	Status   string          `json:"status"`
+	Started  bool            `json:"started"`
+	Error    *string         `json:"error"`
+	Markdown string          `json:"md,omitempty"`
+	JSON     json.RawMessage `json:"js,omitempty"`
+}
+
+// deriveRun computes a locked run's new status and, on its terminal
+// transition (all jobs terminal, no report yet), its report.
+func deriveRun(r Run, jobs []reportJob) (runUpdate, bool) {
+	statuses := make([]string, len(jobs))
+	started, done := false, true
+	var errs []string
+	for i, j := range jobs {
+		statuses[i] = j.Status
+		started = started || j.StartedAt != nil
+		done = done && domain.IsTerminal(j.Status)
+		if j.Status == domain.StatusFailed {
+			errs = append(errs, j.TaskType+": "+j.ErrorMessage)
+		}
+	}
+	u := runUpdate{ID: r.ID, Status: domain.RunStatus(statuses, started), Started: started}
+	if r.Status == domain.StatusCancelled {
+		u.Status = r.Status
+	}
+	if u.Status == domain.StatusFailed && r.Status != domain.StatusFailed {
+		msg := strings.Join(errs, "; ")
+		if len(msg) > 2000 {
+			msg = msg[:2000]
+		}
+		u.Error = &msg
+	}
+	if done && len(jobs) > 0 && r.ReportJSON == nil {
+		r.Status = u.Status
+		u.Markdown, u.JSON = buildReport(r, jobs)
+	}
+	return u, u.Status != r.Status
+}
 
 type reportJob struct {
 	RunID        int64
@@ -85,64 +115,11 @@ type reportJob struct {
 	ErrorMessage string
 	Summary      string
 	Section      string
-}
-
-type reportArtifact struct {
-	RunID int64
-	ID    int64
-	JobID *int64
-	Name  string
-	Size  int64
-}
-
-// writeReports writes report_markdown and report_json for the given runs
-// (all of whose jobs are terminal) that have no report yet.
-func writeReports(tx *gorm.DB, runIDs []int64) error {
-	if len(runIDs) == 0 {
-		return nil
-	}
-	var runs []Run
-	if err := tx.Raw(`SELECT r.* FROM runs r WHERE r.id = ANY(?) AND r.report_json IS NULL`,
-		Int64s(runIDs)).Scan(&runs).Error; err != nil {
-		return err
-	}
-	if len(runs) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(runs))
-	for i, r := range runs {
-		ids[i] = r.ID
-	}
-	var jobs []reportJob
-	if err := tx.Raw(`SELECT run_id, id, task_type, status, attempt, started_at, completed_at, error_message,
-			coalesce(result->>'summary', '') AS summary,
-			coalesce((SELECT convert_from(a.content, 'UTF8') FROM artifacts a
-			          WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), '') AS section
-		FROM jobs WHERE run_id = ANY(?) ORDER BY run_id, position, id`, Int64s(ids)).Scan(&jobs).Error; err != nil {
-		return err
-	}
-	var arts []reportArtifact
-	if err := tx.Raw(`SELECT run_id, id, job_id, name, size FROM artifacts WHERE run_id = ANY(?) ORDER BY id`,
-		Int64s(ids)).Scan(&arts).Error; err != nil {
-		return err
-	}
-	type upd struct {
-		ID       int64           `json:"id"`
-		Markdown string          `json:"md"`
-		JSON     json.RawMessage `json:"js"`
-	}
-	updates := make([]upd, 0, len(runs))
-	for _, r := range runs {
-		md, js := buildReport(r, jobs, arts)
-		updates = append(updates, upd{r.ID, md, js})
-	}
-	payload, _ := json.Marshal(updates)
-	return tx.Exec(`UPDATE runs r SET report_markdown = x.md, report_json = x.js
-		FROM jsonb_to_recordset(?::jsonb) AS x(id bigint, md text, js jsonb) WHERE r.id = x.id`, string(payload)).Error
+	Artifacts    json.RawMessage
 }
 
 // buildReport renders a run's report from its jobs and artifacts.
-func buildReport(r Run, jobs []reportJob, arts []reportArtifact) (string, json.RawMessage) {
+func buildReport(r Run, jobs []reportJob) (string, json.RawMessage) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Run %d — %s\n\n", r.ID, r.Status)
 	var snap struct {
@@ -185,10 +162,11 @@ func buildReport(r Run, jobs []reportJob, arts []reportArtifact) (string, json.R
 		counts[j.Status]++
 		jo := jobOut{ID: j.ID, Task: j.TaskType, Status: j.Status, Attempts: j.Attempt, Summary: j.Summary,
 			Error: j.ErrorMessage, Started: utc(j.StartedAt), Completed: utc(j.CompletedAt), Artifacts: []artOut{}}
+		var arts []artOut
+		_ = json.Unmarshal(j.Artifacts, &arts)
 		for _, a := range arts {
-			if a.RunID == r.ID && a.JobID != nil && *a.JobID == j.ID {
-				jo.Artifacts = append(jo.Artifacts, artOut{a.ID, a.Name, a.Size, fmt.Sprintf("/api/artifacts/%d/download/", a.ID)})
-			}
+			a.DownloadURL = fmt.Sprintf("/api/artifacts/%d/download/", a.ID)
+			jo.Artifacts = append(jo.Artifacts, a)
 		}
 		out.Jobs = append(out.Jobs, jo)
 		summary := j.Summary
