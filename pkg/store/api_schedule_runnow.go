@@ -96,7 +96,7 @@ func (s *Store) scheduleDirective(ctx context.Context, tx *gorm.DB, sc *Schedule
 		}
 		dir = &d
 	} else {
-		d, err := s.launchDirective(ctx, nil)
+		d, err := s.defaultDirective(ctx)
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -3,13 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
@@ -31,24 +28,15 @@ type RunDetail struct {
 	Jobs []Job `json:"jobs"`
 }
 
-func (s *Store) launchDirective(ctx context.Context, id *int64) (*Directive, error) {
+// defaultDirective returns the `default` directive, creating it on first use.
+func (s *Store) defaultDirective(ctx context.Context) (*Directive, error) {
 	db := s.DB.WithContext(ctx)
-	var d Directive
-	if id != nil {
-		err := db.Take(&d, *id).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, domain.NotFound("Directive not found")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load directive: %w", err)
-		}
-		return &d, nil
-	}
 	err := db.Exec(`INSERT INTO directives (name, description) VALUES (?, 'Created on first launch without a directive')
 		ON CONFLICT (name) DO NOTHING`, DefaultDirectiveName).Error
 	if err != nil {
 		return nil, fmt.Errorf("create default directive: %w", err)
 	}
+	var d Directive
 	if err := db.Where("name = ?", DefaultDirectiveName).Take(&d).Error; err != nil {
 		return nil, fmt.Errorf("load default directive: %w", err)
 	}

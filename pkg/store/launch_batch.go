@@ -290,7 +290,7 @@ func (s *Store) loadLaunchContext(ctx context.Context, batch []launchItem) (*lau
 	}
 	if needDefault && lc.Default == nil && lc.anyValidDefault(batch) {
 		// The default directive is created only for a launch that is valid.
-		if lc.Default, err = s.launchDirective(ctx, nil); err != nil {
+		if lc.Default, err = s.defaultDirective(ctx); err != nil {
 			return nil, err
 		}
 	}
