@@ -43,7 +43,7 @@ func (s *Store) defaultDirective(ctx context.Context) (*Directive, error) {
 	return &d, nil
 }
 
-// launchTasks resolves the requested task keys (or ids) to enabled
+// resolveTasks resolves the requested task keys (or ids) to enabled
 // definitions, in request order with duplicates collapsed.
 func resolveTasks(all []TaskDefinition, req LaunchRequest) ([]TaskDefinition, error) {
 	if len(req.Tasks) > 0 && len(req.TaskIDs) > 0 {
