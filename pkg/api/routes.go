@@ -47,7 +47,7 @@ func (s *Server) crud(base, tag, body string, h collection) {
 	}
 }
 
-// register declares every endpoint (SPEC §4). Paths have no trailing slash;
+// register declares every endpoint. Paths have no trailing slash;
 // the Pre middleware strips it from requests, so both forms work.
 func (s *Server) register() {
 	s.add(route{Method: get, Path: "/healthz", Tag: "health", Summary: "Liveness"}, s.healthz)
@@ -59,7 +59,7 @@ func (s *Server) register() {
 
 	s.crud("/api/directives", "directives", "Directive", s.directives())
 
-	s.add(route{Method: post, Path: "/api/runs/launch", Tag: "runs", Summary: "Launch a run (SPEC §5)", Body: "Launch", Status: http.StatusCreated}, s.launchRun)
+	s.add(route{Method: post, Path: "/api/runs/launch", Tag: "runs", Summary: "Launch a run", Body: "Launch", Status: http.StatusCreated}, s.launchRun)
 	s.add(route{Method: get, Path: "/api/runs", Tag: "runs", Summary: "List runs", Query: append([]string{"status", "directive"}, pageQuery...)}, s.listRuns)
 	s.add(route{Method: get, Path: "/api/runs/:id", Tag: "runs", Summary: "Run detail with jobs[]"}, getByID(s.st.GetRunDetail))
 	s.add(route{Method: post, Path: "/api/runs/:id/cancel", Tag: "runs", Summary: "Cancel a pending or running run (409 when finished)"}, actionByID(s.st.CancelRun))
