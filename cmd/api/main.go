@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,58 +19,34 @@ import (
 )
 
 type options struct {
+	cmdutil.Common
 	addr           string
-	databaseURL    string
-	migrate        bool
-	logFormat      string
-	logLevel       string
 	apiToken       string
 	insecureNoAuth bool
-	maxConns       int
 	shutdown       time.Duration
 }
 
-func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
-}
+func main() { cmdutil.Execute(newRootCmd()) }
 
 func newRootCmd() *cobra.Command {
 	o := &options{}
 	cmd := &cobra.Command{
-		Use:           "api",
-		Short:         "cyberbrain REST API server",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cmdutil.BindEnv(cmd); err != nil {
-				return err
-			}
-			return cmdutil.BindEnv(cmd.Root())
-		},
-		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), o) },
+		Use:   "api",
+		Short: "cyberbrain REST API server",
+		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), o) },
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL connection URL")
-	pf.StringVar(&o.logFormat, "log-format", "json", "log format: json or console")
-	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f := cmd.Flags()
+	o.Register(cmd.PersistentFlags(), f, 32)
 	f.StringVar(&o.addr, "addr", "127.0.0.1:9595", "listen address")
-	f.BoolVar(&o.migrate, "migrate", true, "apply database migrations at start")
 	f.StringVar(&o.apiToken, "api-token", "", "bearer token required on /api/ (empty: no auth, loopback only)")
 	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address without a token")
-	f.IntVar(&o.maxConns, "max-conns", 32, "maximum database connections")
 	cmdutil.DurationFlag(f, &o.shutdown, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
-	cmdutil.AnnotateEnv(pf)
-	cmdutil.AnnotateEnv(f)
 	cmd.AddCommand(newMigrateCmd(o), newHealthcheckCmd())
 	return cmd
 }
 
 func serve(ctx context.Context, o *options) error {
-	p, err := cmdutil.Boot(ctx, o.logFormat, o.logLevel, o.databaseURL, o.migrate, o.maxConns)
+	p, err := o.Boot(ctx)
 	if err != nil {
 		return err
 	}
@@ -96,17 +71,17 @@ func serve(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	log.Info("API listening", zap.String("addr", o.addr), zap.String("database", cmdutil.RedactURL(o.databaseURL)))
+	log.Info("API listening", zap.String("addr", o.addr), zap.String("database", cmdutil.RedactURL(o.DatabaseURL)))
 	return srv.Run(ctx, o.shutdown)
 }
 
 func newMigrateCmd(o *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "apply or roll back database migrations by hand"}
 	open := func(ctx context.Context) (*store.Store, error) {
-		if o.databaseURL == "" {
+		if o.DatabaseURL == "" {
 			return nil, fmt.Errorf("no database: set --database-url or DATABASE_URL")
 		}
-		return store.Open(ctx, o.databaseURL, store.Options{MaxConns: 2})
+		return store.Open(ctx, o.DatabaseURL, store.Options{MaxConns: 2})
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use: "up", Short: "apply every pending migration",

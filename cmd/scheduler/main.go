@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,10 +17,7 @@ import (
 )
 
 type options struct {
-	databaseURL     string
-	migrate         bool
-	logFormat       string
-	logLevel        string
+	cmdutil.Common
 	interval        time.Duration
 	maxClaim        int
 	claimTTL        time.Duration
@@ -34,33 +29,19 @@ type options struct {
 	retention       time.Duration
 	healthInterval  time.Duration
 	metricsAddr     string
-	maxConns        int
 }
 
-func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
-}
+func main() { cmdutil.Execute(newRootCmd()) }
 
 func newRootCmd() *cobra.Command {
 	o := &options{}
 	cmd := &cobra.Command{
-		Use:           "scheduler",
-		Short:         "cyberbrain scheduler replica: claims due schedules and executes their jobs",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return cmdutil.BindEnv(cmd)
-		},
-		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
+		Use:   "scheduler",
+		Short: "cyberbrain scheduler replica: claims due schedules and executes their jobs",
+		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL connection URL")
-	f.BoolVar(&o.migrate, "migrate", true, "apply database migrations at start")
-	f.StringVar(&o.logFormat, "log-format", "json", "log format: json or console")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	o.Register(f, f, 16)
 	cmdutil.DurationFlag(f, &o.interval, "interval", 30*time.Second, "poll interval, the fallback to NOTIFY wake-ups (30s, or bare seconds)")
 	f.IntVar(&o.maxClaim, "max-claim", 10, "due schedules claimed per statement")
 	cmdutil.DurationFlag(f, &o.claimTTL, "claim-ttl", 2*time.Minute, "lease length for claimed schedules and running jobs (heartbeat every ttl/3)")
@@ -72,13 +53,11 @@ func newRootCmd() *cobra.Command {
 	cmdutil.DurationFlag(f, &o.retention, "retention", 30*24*time.Hour, "finished runs older than this are pruned (0 keeps everything)")
 	cmdutil.DurationFlag(f, &o.healthInterval, "health-interval", 30*time.Second, "how often worker hosts are health-checked (by one replica at a time)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address (empty: off)")
-	f.IntVar(&o.maxConns, "max-conns", 16, "maximum database connections")
-	cmdutil.AnnotateEnv(f)
 	return cmd
 }
 
 func run(ctx context.Context, o *options) error {
-	p, err := cmdutil.Boot(ctx, o.logFormat, o.logLevel, o.databaseURL, o.migrate, o.maxConns)
+	p, err := o.Boot(ctx)
 	if err != nil {
 		return err
 	}

@@ -170,14 +170,51 @@ type Process struct {
 	stop  context.CancelFunc
 }
 
+// Common holds the flags both binaries take.
+type Common struct {
+	DatabaseURL string
+	LogFormat   string
+	LogLevel    string
+	Migrate     bool
+	MaxConns    int
+}
+
+// Register declares the common flags: the database and logging ones on
+// persistent (subcommands such as `api migrate` need them), the others on local.
+func (c *Common) Register(persistent, local *pflag.FlagSet, maxConns int) {
+	persistent.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL")
+	persistent.StringVar(&c.LogFormat, "log-format", "json", "log format: json or console")
+	persistent.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	local.BoolVar(&c.Migrate, "migrate", true, "apply database migrations at start")
+	local.IntVar(&c.MaxConns, "max-conns", maxConns, "maximum database connections")
+}
+
+// Execute runs a binary's root command: flags not given are read from their
+// environment twins first, and an error exits 1.
+func Execute(cmd *cobra.Command) {
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := BindEnv(c); err != nil {
+			return err
+		}
+		return BindEnv(c.Root())
+	}
+	AnnotateEnv(cmd.PersistentFlags())
+	AnnotateEnv(cmd.Flags())
+	if err := cmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
 // Boot starts a process: logger, signal context, store.
-func Boot(ctx context.Context, logFormat, logLevel, databaseURL string, migrate bool, maxConns int) (*Process, error) {
-	log, err := NewLogger(logFormat, logLevel)
+func (c *Common) Boot(ctx context.Context) (*Process, error) {
+	log, err := NewLogger(c.LogFormat, c.LogLevel)
 	if err != nil {
 		return nil, err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	st, err := OpenStore(ctx, databaseURL, migrate, maxConns, log)
+	st, err := OpenStore(ctx, c.DatabaseURL, c.Migrate, c.MaxConns, log)
 	if err != nil {
 		stop()
 		return nil, err
