@@ -95,7 +95,7 @@ func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
 		k := key{a.ID, a.Attempt}
 		accepted[k] = true
 		it := byKey[k]
-		log := s.jobLog(it.ex.job.Job)
+		log := it.ex.log
 		if a.Status == domain.StatusPending {
 			metrics.JobRetried(a.TaskType)
 			metrics.JobFinished(a.TaskType, metrics.OutcomeFailed, time.Since(it.ex.started))

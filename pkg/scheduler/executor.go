@@ -20,13 +20,14 @@ type execution struct {
 	job     store.StartedJob
 	cancel  context.CancelCauseFunc
 	started time.Time
+	log     *zap.Logger // carries run_id, job_id, task, schedule_id
 }
 
 // launch runs a started job in its own goroutine: jobs of one pass run
 // concurrently, not one after another.
 func (s *Scheduler) launch(j store.StartedJob) {
 	ctx, cancel := context.WithCancelCause(s.execCtx)
-	ex := &execution{job: j, cancel: cancel, started: time.Now()}
+	ex := &execution{job: j, cancel: cancel, started: time.Now(), log: s.jobLog(j.Job)}
 	s.mu.Lock()
 	if stale := s.running[j.ID]; stale != nil {
 		// This replica was paused, lost the lease of an earlier attempt and
@@ -37,11 +38,10 @@ func (s *Scheduler) launch(j store.StartedJob) {
 	s.running[j.ID] = ex
 	s.mu.Unlock()
 	metrics.JobStarted(j.TaskType)
-	log := s.jobLog(j.Job)
 	if j.RunStarted {
-		log.Info(fmt.Sprintf("Starting run %d", j.RunID))
+		ex.log.Info(fmt.Sprintf("Starting run %d", j.RunID))
 	}
-	log.Info(fmt.Sprintf("Starting job %d - %s", j.ID, j.TaskType), zap.Int("attempt", j.Attempt))
+	ex.log.Info(fmt.Sprintf("Starting job %d - %s", j.ID, j.TaskType), zap.Int("attempt", j.Attempt))
 	s.execWG.Add(1)
 	go func() {
 		defer s.execWG.Done()
@@ -64,7 +64,7 @@ func (s *Scheduler) execute(ctx context.Context, ex *execution) {
 	timeout := time.Duration(j.TimeoutSeconds) * time.Second
 	tctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("task %s timed out after %s", j.TaskType, timeout))
 	defer cancel()
-	res, err := s.runTask(tctx, j.Job)
+	res, err := s.runTask(tctx, j.Job, ex.log)
 	if s.killed.Load() {
 		return // a killed replica writes nothing
 	}
@@ -90,7 +90,7 @@ func (s *Scheduler) execute(ctx context.Context, ex *execution) {
 }
 
 // runTask resolves the task, its host and directive, and runs it.
-func (s *Scheduler) runTask(ctx context.Context, j store.Job) (res *tasks.Result, err error) {
+func (s *Scheduler) runTask(ctx context.Context, j store.Job, log *zap.Logger) (res *tasks.Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = domain.Permanentf("task %s panicked: %v", j.TaskType, r)
@@ -100,7 +100,7 @@ func (s *Scheduler) runTask(ctx context.Context, j store.Job) (res *tasks.Result
 	if !ok {
 		return nil, domain.Permanentf("unknown task %q: this scheduler has no implementation for it", j.TaskType)
 	}
-	env := tasks.Env{Job: j, Store: s.st, Logger: s.jobLog(j)}
+	env := tasks.Env{Job: j, Store: s.st, Logger: log}
 	if j.WorkerHostID != nil {
 		host, err := s.st.WorkerHost(ctx, *j.WorkerHostID)
 		if err != nil {
@@ -155,7 +155,7 @@ func (s *Scheduler) drop(ex *execution, cause error) {
 	if errors.Is(cause, errLeaseLost) {
 		outcome = metrics.OutcomeLost
 		metrics.LeaseLost(ex.job.TaskType)
-		s.jobLog(ex.job.Job).Warn(fmt.Sprintf("Job %d lease lost: stopped without writing its result", ex.job.ID))
+		ex.log.Warn(fmt.Sprintf("Job %d lease lost: stopped without writing its result", ex.job.ID))
 	}
 	metrics.JobFinished(ex.job.TaskType, outcome, time.Since(ex.started))
 	s.forget(ex)
