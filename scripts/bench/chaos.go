@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
@@ -69,20 +67,7 @@ func chaosDrill(st *store.Store, o chaosOpts) bool {
 		fail(err)
 	}
 	t0 := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(o.runs) {
-				if _, err := st.Launch(ctx, store.LaunchRequest{Tasks: []string{"noop"}}); err != nil {
-					fail(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	launchNoops(ctx, st, o.runs)
 	if o.longEvery > 0 {
 		if err := st.DB.Exec(`UPDATE jobs SET config = jsonb_build_object('sleep_ms', ?::int) WHERE id % ? = 0`, o.long.Milliseconds(), o.longEvery).Error; err != nil {
 			fail(err)

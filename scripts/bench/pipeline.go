@@ -153,20 +153,7 @@ func latency(st *store.Store, n int) {
 func drain(st *store.Store, dbURL string, n, k int) {
 	ctx := context.Background()
 	t0 := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				if _, err := st.Launch(ctx, store.LaunchRequest{Tasks: []string{"noop"}}); err != nil {
-					fail(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	launchNoops(ctx, st, n)
 	launchTook := time.Since(t0)
 	fmt.Printf("launched %d runs through store.Launch over 16 connections in %s (%.0f launches/s)\n",
 		n, launchTook.Round(time.Millisecond), float64(n)/launchTook.Seconds())
@@ -219,4 +206,23 @@ func drain(st *store.Store, dbURL string, n, k int) {
 	cancel()
 	reps.Wait()
 	fmt.Printf("drain: %d noop runs completed by %d replicas in %s = %.0f runs/s\n", n, k, took.Round(time.Millisecond), float64(n)/took.Seconds())
+}
+
+// launchNoops launches n noop runs through store.Launch over 16 concurrent
+// callers (so launches are group-committed as the API's would be).
+func launchNoops(ctx context.Context, st *store.Store, n int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				if _, err := st.Launch(ctx, store.LaunchRequest{Tasks: []string{"noop"}}); err != nil {
+					fail(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
