@@ -91,7 +91,7 @@ func newMigrateCmd(o *options) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			return store.MigrateUp(cmd.Context(), st.SQL())
+			return st.MigrateUp(cmd.Context())
 		},
 	})
 	var to int64
@@ -105,13 +105,13 @@ func newMigrateCmd(o *options) *cobra.Command {
 			defer st.Close()
 			target := to
 			if !cmd.Flags().Changed("to") {
-				cur, _, err := store.SchemaCurrent(cmd.Context(), st.SQL())
+				cur, _, err := st.SchemaCurrent(cmd.Context())
 				if err != nil {
 					return err
 				}
 				target = max(cur-1, 0)
 			}
-			return store.MigrateDownTo(cmd.Context(), st.SQL(), target)
+			return st.MigrateDownTo(cmd.Context(), target)
 		},
 	}
 	down.Flags().Int64Var(&to, "to", 0, "version to roll back to")
@@ -124,7 +124,7 @@ func newMigrateCmd(o *options) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			cur, latest, err := store.SchemaCurrent(cmd.Context(), st.SQL())
+			cur, latest, err := st.SchemaCurrent(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -49,7 +49,7 @@ func TestSIGKILLedSchedulerLeavesNoRunUnfinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.DB.Exec(`UPDATE task_definitions SET enabled = true, default_config = '{"sleep_ms": 60000}' WHERE key = 'noop'`)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET enabled = true, default_config = '{"sleep_ms": 60000}' WHERE key = 'noop'`)
 	victim, vout := startProcess(t, url, "victim")
 	run, err := st.Launch(context.Background(), store.LaunchRequest{Tasks: []string{"noop"}})
 	if err != nil {
@@ -57,7 +57,7 @@ func TestSIGKILLedSchedulerLeavesNoRunUnfinished(t *testing.T) {
 	}
 	waitFor(t, 20*time.Second, "victim runs the job", func() bool {
 		var n int
-		st.DB.Raw(`SELECT count(*) FROM jobs WHERE run_id = ? AND status = 'running' AND claimed_by = 'victim'`, run.ID).Scan(&n)
+		testenv.SQL(t, st).Raw(`SELECT count(*) FROM jobs WHERE run_id = ? AND status = 'running' AND claimed_by = 'victim'`, run.ID).Scan(&n)
 		return n == 1
 	}, vout)
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
@@ -66,18 +66,18 @@ func TestSIGKILLedSchedulerLeavesNoRunUnfinished(t *testing.T) {
 	_ = victim.Wait()
 	killedAt := time.Now()
 	// The retry must not sleep a minute: make it quick.
-	st.DB.Exec(`UPDATE jobs SET config = '{"sleep_ms": 10}' WHERE run_id = ?`, run.ID)
+	testenv.SQL(t, st).Exec(`UPDATE jobs SET config = '{"sleep_ms": 10}' WHERE run_id = ?`, run.ID)
 	_, sout := startProcess(t, url, "survivor")
 	waitFor(t, 20*time.Second, "run completed by the survivor", func() bool {
 		var n int
-		st.DB.Raw(`SELECT count(*) FROM runs WHERE id = ? AND status = 'completed'`, run.ID).Scan(&n)
+		testenv.SQL(t, st).Raw(`SELECT count(*) FROM runs WHERE id = ? AND status = 'completed'`, run.ID).Scan(&n)
 		return n == 1
 	}, sout)
 	if took := time.Since(killedAt); took > 2*time.Second+time.Second+2*time.Second {
 		t.Errorf("run finished %s after the kill; claim-ttl + interval is 3s", took)
 	}
 	var outcomes []string
-	st.DB.Raw(`SELECT a.outcome || ':' || a.claimant FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ? ORDER BY a.attempt`, run.ID).Scan(&outcomes)
+	testenv.SQL(t, st).Raw(`SELECT a.outcome || ':' || a.claimant FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ? ORDER BY a.attempt`, run.ID).Scan(&outcomes)
 	if len(outcomes) != 2 || outcomes[0] != "lost:victim" || outcomes[1] != "completed:survivor" {
 		t.Fatalf("attempts = %v", outcomes)
 	}

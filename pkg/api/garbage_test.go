@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // TestGarbageWritesNothing sends bad input to every write endpoint: each
@@ -23,7 +25,7 @@ func TestGarbageWritesNothing(t *testing.T) {
 	e.exec(`UPDATE schedules SET next_run_at = now() + interval '1 hour'`) // stable for the comparison below
 	snapshot := func() string {
 		var rows []string
-		e.st.DB.Raw(`SELECT concat_ws('|', (SELECT string_agg(to_jsonb(d)::text, ',') FROM directives d),
+		testenv.SQL(e.t, e.st).Raw(`SELECT concat_ws('|', (SELECT string_agg(to_jsonb(d)::text, ',') FROM directives d),
 			(SELECT string_agg(to_jsonb(s)::text, ',') FROM schedules s), (SELECT string_agg(to_jsonb(t)::text, ',') FROM task_definitions t),
 			(SELECT string_agg(to_jsonb(h)::text, ',') FROM worker_hosts h), (SELECT string_agg(to_jsonb(a)::text, ',') FROM container_allowlist a))`).Scan(&rows)
 		return fmt.Sprint(e.counts(), rows)

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
 func (s *Server) healthz(c echo.Context) error {
@@ -23,7 +21,7 @@ func (s *Server) readyz(c echo.Context) error {
 	if err := s.st.Ping(ctx); err != nil {
 		return c.JSON(http.StatusServiceUnavailable, ErrorBody{Error: "database unreachable"})
 	}
-	cur, latest, err := store.SchemaCurrent(ctx, s.st.SQL())
+	cur, latest, err := s.st.SchemaCurrent(ctx)
 	if err != nil {
 		return c.JSON(http.StatusServiceUnavailable, ErrorBody{Error: "schema version unknown"})
 	}

@@ -119,7 +119,7 @@ func (e *env) counts() map[string]int64 {
 	for _, tbl := range []string{"directives", "runs", "jobs", "schedules", "scheduled_runs", "task_definitions",
 		"worker_hosts", "container_allowlist"} {
 		var n int64
-		if err := e.st.DB.Raw("SELECT count(*) FROM " + tbl).Scan(&n).Error; err != nil {
+		if err := testenv.SQL(e.t, e.st).Raw("SELECT count(*) FROM " + tbl).Scan(&n).Error; err != nil {
 			e.t.Fatal(err)
 		}
 		out[tbl] = n
@@ -130,7 +130,7 @@ func (e *env) counts() map[string]int64 {
 // exec runs SQL that sets up a test situation.
 func (e *env) exec(sql string, args ...any) {
 	e.t.Helper()
-	if err := e.st.DB.Exec(sql, args...).Error; err != nil {
+	if err := testenv.SQL(e.t, e.st).Exec(sql, args...).Error; err != nil {
 		e.t.Fatalf("%s: %v", sql, err)
 	}
 }
@@ -138,7 +138,7 @@ func (e *env) exec(sql string, args ...any) {
 func (e *env) scalar(sql string, args ...any) any {
 	e.t.Helper()
 	var v any
-	if err := e.st.DB.Raw(sql, args...).Row().Scan(&v); err != nil {
+	if err := testenv.SQL(e.t, e.st).Raw(sql, args...).Row().Scan(&v); err != nil {
 		e.t.Fatalf("%s: %v", sql, err)
 	}
 	return v

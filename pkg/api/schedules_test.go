@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 func parseTime(t *testing.T, v any) time.Time {
@@ -190,7 +192,7 @@ func TestCancelRun(t *testing.T) {
 		NextRunAt *time.Time
 		DueAt     *time.Time
 	}
-	e.st.DB.Raw(`SELECT enabled, next_run_at, due_at FROM schedules WHERE name = ?`, fmt.Sprintf("launch-run-%v-log_triage", id)).Scan(&sch)
+	testenv.SQL(e.t, e.st).Raw(`SELECT enabled, next_run_at, due_at FROM schedules WHERE name = ?`, fmt.Sprintf("launch-run-%v-log_triage", id)).Scan(&sch)
 	if len(sch) != 1 || sch[0].Enabled || sch[0].NextRunAt != nil || sch[0].DueAt != nil {
 		t.Errorf("launch schedule after cancel: %+v", sch)
 	}

@@ -130,7 +130,7 @@ func OpenStore(ctx context.Context, url string, migrate bool, maxConns int, log 
 		return nil, err
 	}
 	if migrate {
-		if err := store.MigrateUp(ctx, st.SQL()); err != nil {
+		if err := st.MigrateUp(ctx); err != nil {
 			st.Close()
 			return nil, err
 		}

@@ -50,11 +50,11 @@ func TestAllowlistPerHost(t *testing.T) {
 		{ContainerName: "disabled", Enabled: false},
 	} {
 		e.Tags = store.JSON(`[]`)
-		if err := st.DB.Create(&e).Error; err != nil {
+		if err := testenv.SQL(t, st).Create(&e).Error; err != nil {
 			t.Fatal(err)
 		}
 		if !e.Enabled {
-			st.DB.Model(&e).Update("enabled", false)
+			testenv.SQL(t, st).Model(&e).Update("enabled", false)
 		}
 	}
 	entries, err := st.AllowlistForHost(context.Background(), a.ID)

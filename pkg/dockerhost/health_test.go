@@ -32,7 +32,7 @@ func createHost(t *testing.T, st *store.Store, name, url string) store.WorkerHos
 		typ = "docker_tcp"
 	}
 	h := store.WorkerHost{Name: name, Type: typ, BaseURL: url, TLSVerify: true, Enabled: true, Capabilities: store.JSON(`{}`)}
-	if err := st.DB.Create(&h).Error; err != nil {
+	if err := testenv.SQL(t, st).Create(&h).Error; err != nil {
 		t.Fatalf("create host %s: %v", name, err)
 	}
 	return h
@@ -100,7 +100,7 @@ func TestHealthPass(t *testing.T) {
 
 	// A failing check never refreshes last_seen_at of a host seen before.
 	seen := loadHost(t, st, alias.ID).LastSeenAt
-	if err := st.DB.Model(&store.WorkerHost{}).Where("id = ?", alias.ID).Update("base_url", "tcp://127.0.0.1:1").Error; err != nil {
+	if err := testenv.SQL(t, st).Model(&store.WorkerHost{}).Where("id = ?", alias.ID).Update("base_url", "tcp://127.0.0.1:1").Error; err != nil {
 		t.Fatal(err)
 	}
 	moved := loadHost(t, st, alias.ID)
@@ -116,7 +116,7 @@ func TestHealthPass(t *testing.T) {
 func loadHostByName(t *testing.T, st *store.Store, name string) store.WorkerHost {
 	t.Helper()
 	var h store.WorkerHost
-	if err := st.DB.Where("name = ?", name).First(&h).Error; err != nil {
+	if err := testenv.SQL(t, st).Where("name = ?", name).First(&h).Error; err != nil {
 		t.Fatal(err)
 	}
 	return h

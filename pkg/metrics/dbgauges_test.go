@@ -112,7 +112,7 @@ func TestDBGaugesReportAFailedRead(t *testing.T) {
 
 func mustExec(t *testing.T, st *store.Store, q string) {
 	t.Helper()
-	if err := st.DB.Exec(q).Error; err != nil {
+	if err := testenv.SQL(t, st).Exec(q).Error; err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 // request, claim and job counters of the API's /metrics, parsed with expfmt.
 func TestCountersMoveWhenARunGoesThrough(t *testing.T) {
 	st := testenv.NewStore(t)
-	st.DB.Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`)
 	srv, err := api.New(api.Config{Store: st, MetricsHandler: metrics.Handler(),
 		Middleware: []echo.MiddlewareFunc{metrics.EchoMiddleware()}})
 	if err != nil {
@@ -51,7 +51,7 @@ func TestCountersMoveWhenARunGoesThrough(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var n int
-		st.DB.Raw(`SELECT count(*) FROM runs WHERE status = 'completed'`).Scan(&n)
+		testenv.SQL(t, st).Raw(`SELECT count(*) FROM runs WHERE status = 'completed'`).Scan(&n)
 		if n == 1 {
 			break
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // Cancelling a run stops its running job within one heartbeat: the task's
@@ -44,7 +45,7 @@ func TestCancelStopsRunningJobWithinAHeartbeat(t *testing.T) {
 		t.Fatal("attempt not recorded cancelled")
 	}
 	var run store.Run
-	st.DB.Take(&run, runID)
+	testenv.SQL(t, st).Take(&run, runID)
 	if run.Status != "cancelled" || run.ReportJSON == nil {
 		t.Fatalf("run after cancel: status %s, report %s", run.Status, run.ReportJSON)
 	}
@@ -81,8 +82,8 @@ func TestCancelledPendingJobsNeverStart(t *testing.T) {
 func TestRunNowHonoursMaxPerJobAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`UPDATE task_definitions SET default_config = '{"sleep_ms": 150}' WHERE key = 'noop'`)
-	if err := st.DB.Exec(`INSERT INTO schedules (id, name, task, schedule_type, interval_minutes, next_run_at, max_per_job)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET default_config = '{"sleep_ms": 150}' WHERE key = 'noop'`)
+	if err := testenv.SQL(t, st).Exec(`INSERT INTO schedules (id, name, task, schedule_type, interval_minutes, next_run_at, max_per_job)
 		VALUES (600, 'hourly-noop', 'noop', 'interval', 60, now() + interval '1 hour', 2)`).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestRunNowHonoursMaxPerJobAcrossReplicas(t *testing.T) {
 		t.Fatalf("peak concurrent attempts = %d, want exactly 2", peak)
 	}
 	var sch store.Schedule
-	st.DB.Take(&sch, 600)
+	testenv.SQL(t, st).Take(&sch, 600)
 	if sch.NextRunAt == nil || !sch.NextRunAt.After(time.Now()) || sch.ClaimedBy != "" {
 		t.Fatalf("run-now moved next_run_at or kept the lease: %+v", sch)
 	}

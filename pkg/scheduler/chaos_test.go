@@ -43,7 +43,7 @@ func TestChaosKillAndPauseReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if err := st.DB.Exec(`UPDATE task_definitions SET enabled = true, max_attempts = ?, default_config = '{"sleep_ms": 40}'
+	if err := testenv.SQL(t, st).Exec(`UPDATE task_definitions SET enabled = true, max_attempts = ?, default_config = '{"sleep_ms": 40}'
 		WHERE key = 'noop'`, maxAttempt).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestChaosKillAndPauseReplicas(t *testing.T) {
 					return err
 				}
 				if i%10 == 0 {
-					if err := st.DB.Exec(`UPDATE jobs SET config = '{"sleep_ms": 3000}' WHERE run_id = ? AND status = 'pending'`, run.ID).Error; err != nil {
+					if err := testenv.SQL(t, st).Exec(`UPDATE jobs SET config = '{"sleep_ms": 3000}' WHERE run_id = ? AND status = 'pending'`, run.ID).Error; err != nil {
 						return err
 					}
 				}

@@ -29,10 +29,10 @@ func TestLaunchedDockerTasksCompleteWithArtifactsAndReport(t *testing.T) {
 		return countWhere(t, st, "runs WHERE id = ? AND status IN ('completed', 'failed')", run.ID) == 1
 	})
 	var r store.Run
-	st.DB.Take(&r, run.ID)
+	testenv.SQL(t, st).Take(&r, run.ID)
 	if r.Status != "completed" {
 		var errs []string
-		st.DB.Raw(`SELECT error_message FROM jobs WHERE run_id = ?`, run.ID).Scan(&errs)
+		testenv.SQL(t, st).Raw(`SELECT error_message FROM jobs WHERE run_id = ?`, run.ID).Scan(&errs)
 		t.Fatalf("run %s: %v", r.Status, errs)
 	}
 	for _, name := range []string{"log_triage.json", "service_map.json", "gpu_report.json", "report.md"} {
@@ -52,9 +52,9 @@ func TestLaunchedDockerTasksCompleteWithArtifactsAndReport(t *testing.T) {
 func TestJobOnUnreachableHostFailsNamingTheHost(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`UPDATE task_definitions SET max_attempts = 2 WHERE key = 'service_map'`)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET max_attempts = 2 WHERE key = 'service_map'`)
 	var hostID int64
-	st.DB.Raw(`INSERT INTO worker_hosts (name, type, base_url) VALUES ('basement', 'docker_tcp', 'tcp://127.0.0.1:1') RETURNING id`).Scan(&hostID)
+	testenv.SQL(t, st).Raw(`INSERT INTO worker_hosts (name, type, base_url) VALUES ('basement', 'docker_tcp', 'tcp://127.0.0.1:1') RETURNING id`).Scan(&hostID)
 	pool := dockerhost.NewPool()
 	t.Cleanup(pool.Close)
 	startReplica(t, st, "r", tasks.Default(pool, tasks.LLMConfig{}), nil)
@@ -67,7 +67,7 @@ func TestJobOnUnreachableHostFailsNamingTheHost(t *testing.T) {
 	})
 	if n := countWhere(t, st, "jobs WHERE run_id = ? AND attempt = 2 AND error_message LIKE '%basement%'", run.ID); n != 1 {
 		var msg string
-		st.DB.Raw(`SELECT error_message FROM jobs WHERE run_id = ?`, run.ID).Scan(&msg)
+		testenv.SQL(t, st).Raw(`SELECT error_message FROM jobs WHERE run_id = ?`, run.ID).Scan(&msg)
 		t.Fatalf("job error does not name the host after 2 attempts: %q", msg)
 	}
 	if n := countWhere(t, st, "job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ? AND a.outcome = 'failed'", run.ID); n != 2 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 func failing(err error) tasks.Task {
@@ -30,7 +31,7 @@ func TestRetryableAndPermanentErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			st := newStore(t)
-			st.DB.Exec(`UPDATE task_definitions SET max_attempts = 3 WHERE key = 'noop'`)
+			testenv.SQL(t, st).Exec(`UPDATE task_definitions SET max_attempts = 3 WHERE key = 'noop'`)
 			startReplica(t, st, "r", tasks.Registry{"noop": failing(tc.err)}, nil)
 			runID := launchNoop(t, st, 1)[0]
 			eventually(t, 10*time.Second, "run failed", func() bool {
@@ -52,7 +53,7 @@ func TestRetryableAndPermanentErrors(t *testing.T) {
 func TestTaskTimeoutStopsAndRetries(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`UPDATE task_definitions SET timeout_seconds = 1, max_attempts = 2 WHERE key = 'noop'`)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET timeout_seconds = 1, max_attempts = 2 WHERE key = 'noop'`)
 	hang := tasks.TaskFunc(func(ctx context.Context, env tasks.Env) (*tasks.Result, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()

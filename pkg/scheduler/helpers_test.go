@@ -19,7 +19,7 @@ import (
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
 	st := testenv.NewStore(t)
-	if err := st.DB.Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`).Error; err != nil {
+	if err := testenv.SQL(t, st).Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`).Error; err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -98,7 +98,7 @@ func launchNoop(t *testing.T, st *store.Store, n int) []int64 {
 func countWhere(t *testing.T, st *store.Store, q string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := st.DB.Raw("SELECT count(*) FROM "+q, args...).Scan(&n).Error; err != nil {
+	if err := testenv.SQL(t, st).Raw("SELECT count(*) FROM "+q, args...).Scan(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // maxOverlap returns the largest number of attempts of the given jobs that
@@ -13,7 +14,7 @@ import (
 func maxOverlap(t *testing.T, st *store.Store, where string, args ...any) int {
 	t.Helper()
 	var peak int
-	err := st.DB.Raw(`WITH a AS (SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE `+where+`),
+	err := testenv.SQL(t, st).Raw(`WITH a AS (SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE `+where+`),
 		ev AS (SELECT started_at AS at, 1 AS d FROM a UNION ALL SELECT coalesce(ended_at, 'infinity'), -1 FROM a)
 		SELECT coalesce(max(n), 0) FROM (SELECT sum(d) OVER (ORDER BY at, d) AS n FROM ev) x`, args...).Scan(&peak).Error
 	if err != nil {
@@ -27,7 +28,7 @@ func maxOverlap(t *testing.T, st *store.Store, where string, args ...any) int {
 func TestTaskMaxConcurrentLimitsLaunchedRuns(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`UPDATE task_definitions SET max_concurrent = 3, default_config = '{"sleep_ms": 100}' WHERE key = 'noop'`)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET max_concurrent = 3, default_config = '{"sleep_ms": 100}' WHERE key = 'noop'`)
 	launchNoop(t, st, 15)
 	reg := tasks.Registry{"noop": tasks.Noop()}
 	for _, name := range []string{"a", "b", "c", "d"} {
@@ -45,10 +46,10 @@ func TestTaskMaxConcurrentLimitsLaunchedRuns(t *testing.T) {
 func TestHostMaxConcurrencyLimitsJobs(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`UPDATE task_definitions SET default_config = '{"sleep_ms": 100}' WHERE key = 'noop'`)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET default_config = '{"sleep_ms": 100}' WHERE key = 'noop'`)
 	runs := launchNoop(t, st, 8)
-	st.DB.Exec(`UPDATE worker_hosts SET capabilities = '{"max_concurrency": 2}' WHERE name = 'local'`)
-	st.DB.Exec(`UPDATE jobs SET worker_host_id = (SELECT id FROM worker_hosts WHERE name = 'local') WHERE run_id = ANY(?)`, store.Int64s(runs))
+	testenv.SQL(t, st).Exec(`UPDATE worker_hosts SET capabilities = '{"max_concurrency": 2}' WHERE name = 'local'`)
+	testenv.SQL(t, st).Exec(`UPDATE jobs SET worker_host_id = (SELECT id FROM worker_hosts WHERE name = 'local') WHERE run_id = ANY(?)`, store.Int64s(runs))
 	reg := tasks.Registry{"noop": tasks.Noop()}
 	for _, name := range []string{"a", "b"} {
 		startReplica(t, st, name, reg, nil)

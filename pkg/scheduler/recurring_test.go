@@ -6,6 +6,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // A recurring schedule whose slots were missed fires one run for the missed
@@ -14,18 +15,18 @@ func TestRecurringScheduleFiresOnceForMissedSlotsWithoutDrift(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
 	// Due 65 minutes ago on a 30-minute grid: slots at -65, -35, -5 missed.
-	if err := st.DB.Exec(`INSERT INTO schedules (id, name, task, schedule_type, interval_minutes, next_run_at, due_at)
+	if err := testenv.SQL(t, st).Exec(`INSERT INTO schedules (id, name, task, schedule_type, interval_minutes, next_run_at, due_at)
 		VALUES (7, 'every-30', 'noop', 'interval', 30, date_trunc('second', now()) - interval '65 minutes', now() - interval '65 minutes')`).Error; err != nil {
 		t.Fatal(err)
 	}
 	var slot time.Time
-	st.DB.Raw(`SELECT next_run_at FROM schedules WHERE id = 7`).Scan(&slot)
+	testenv.SQL(t, st).Raw(`SELECT next_run_at FROM schedules WHERE id = 7`).Scan(&slot)
 	startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
 	eventually(t, 10*time.Second, "the slot's run completed", func() bool {
 		return countWhere(t, st, "runs WHERE status = 'completed'") == 1
 	})
 	var sch store.Schedule
-	st.DB.Take(&sch, 7)
+	testenv.SQL(t, st).Take(&sch, 7)
 	if want := slot.Add(90 * time.Minute); sch.NextRunAt == nil || !sch.NextRunAt.Equal(want) {
 		t.Fatalf("next_run_at = %v, want %v (the grid point after now)", sch.NextRunAt, want)
 	}
@@ -45,12 +46,12 @@ func TestRecurringScheduleFiresOnceForMissedSlotsWithoutDrift(t *testing.T) {
 func TestDoubleFireOfASlotIsHarmless(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`INSERT INTO schedules (id, name, task, schedule_type, interval_minutes, next_run_at, due_at)
+	testenv.SQL(t, st).Exec(`INSERT INTO schedules (id, name, task, schedule_type, interval_minutes, next_run_at, due_at)
 		VALUES (8, 'twice', 'noop', 'interval', 60, date_trunc('second', now()) - interval '1 minute', now() - interval '1 minute')`)
 	var slot time.Time
-	st.DB.Raw(`SELECT next_run_at FROM schedules WHERE id = 8`).Scan(&slot)
+	testenv.SQL(t, st).Raw(`SELECT next_run_at FROM schedules WHERE id = 8`).Scan(&slot)
 	// Another replica already fired this slot.
-	st.DB.Exec(`WITH r AS (INSERT INTO runs (status) VALUES ('completed') RETURNING id)
+	testenv.SQL(t, st).Exec(`WITH r AS (INSERT INTO runs (status) VALUES ('completed') RETURNING id)
 		INSERT INTO scheduled_runs (schedule_id, run_id, scheduled_for, status) SELECT 8, id, ?, 'finished' FROM r`, slot)
 	startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
 	eventually(t, 10*time.Second, "schedule advanced", func() bool {
@@ -66,7 +67,7 @@ func TestDoubleFireOfASlotIsHarmless(t *testing.T) {
 func TestOneShotScheduleFiresOnceAndEnds(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`INSERT INTO schedules (id, name, task, schedule_type, next_run_at, due_at)
+	testenv.SQL(t, st).Exec(`INSERT INTO schedules (id, name, task, schedule_type, next_run_at, due_at)
 		VALUES (9, 'once', 'noop', 'one_shot', now() - interval '1 second', now() - interval '1 second')`)
 	startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
 	eventually(t, 10*time.Second, "the one-shot run completed", func() bool {

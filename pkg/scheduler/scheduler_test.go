@@ -9,6 +9,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // A launch wakes a replica at its 30 s poll interval through NOTIFY; the run
@@ -23,7 +24,7 @@ func TestLaunchedRunCompletesThroughNotify(t *testing.T) {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", runID) == 1
 	})
 	var sch store.Schedule
-	if err := st.DB.Where("name = ?", "launch-run-"+itoa(runID)+"-noop").Take(&sch).Error; err != nil {
+	if err := testenv.SQL(t, st).Where("name = ?", "launch-run-"+itoa(runID)+"-noop").Take(&sch).Error; err != nil {
 		t.Fatal(err)
 	}
 	if sch.Enabled || sch.NextRunAt != nil || sch.ClaimedBy != "" || sch.ClaimedUntil != nil || sch.DueAt != nil {
@@ -33,7 +34,7 @@ func TestLaunchedRunCompletesThroughNotify(t *testing.T) {
 		t.Fatalf("finished scheduled runs = %d", n)
 	}
 	var run store.Run
-	st.DB.Take(&run, runID)
+	testenv.SQL(t, st).Take(&run, runID)
 	if run.StartedAt == nil || run.CompletedAt == nil || run.ReportJSON == nil || run.ReportMarkdown == "" {
 		t.Fatalf("run timestamps/report missing: %+v", run)
 	}
@@ -127,7 +128,7 @@ func TestPausedReplicaLosesLeaseAndWritesNothing(t *testing.T) {
 		t.Fatal("paused replica never stopped its task after losing the lease")
 	}
 	var atts []store.JobAttempt
-	st.DB.Where("job_id = ?", jobID).Order("attempt").Find(&atts)
+	testenv.SQL(t, st).Where("job_id = ?", jobID).Order("attempt").Find(&atts)
 	if len(atts) != 2 || atts[0].Outcome != domain.OutcomeLost || atts[0].Claimant != "paused" ||
 		atts[1].Outcome != domain.OutcomeCompleted || atts[1].Claimant != "rescuer" {
 		t.Fatalf("attempts = %+v", atts)
@@ -167,7 +168,7 @@ func TestKilledReplicasJobIsRetriedElsewhere(t *testing.T) {
 func TestLostJobWithoutAttemptsLeftFails(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	st.DB.Exec(`UPDATE task_definitions SET max_attempts = 1 WHERE key = 'noop'`)
+	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET max_attempts = 1 WHERE key = 'noop'`)
 	started, stopped := make(chan int64, 1), make(chan error, 1)
 	a := startReplica(t, st, "gone", tasks.Registry{"noop": blocking(started, stopped)}, func(c *scheduler.Config) {
 		c.ClaimTTL = 900 * time.Millisecond

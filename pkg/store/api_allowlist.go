@@ -9,17 +9,17 @@ import (
 
 // ListAllowlist returns one page of container allow-list entries.
 func (s *Store) ListAllowlist(ctx context.Context, p ListParams) ([]ContainerAllowlistEntry, int64, error) {
-	return listRows[ContainerAllowlistEntry](ctx, s.DB.Model(&ContainerAllowlistEntry{}), p, false, "container allow-list")
+	return listRows[ContainerAllowlistEntry](ctx, s.db.Model(&ContainerAllowlistEntry{}), p, false, "container allow-list")
 }
 
 // GetAllowlistEntry loads one allow-list entry.
 func (s *Store) GetAllowlistEntry(ctx context.Context, id int64) (*ContainerAllowlistEntry, error) {
-	return getRow[ContainerAllowlistEntry](ctx, s.DB, id, "allow-list entry", "Allow-list entry not found")
+	return getRow[ContainerAllowlistEntry](ctx, s.db, id, "allow-list entry", "Allow-list entry not found")
 }
 
 // SaveAllowlistEntry inserts (ID 0) or updates an allow-list entry.
 func (s *Store) SaveAllowlistEntry(ctx context.Context, e *ContainerAllowlistEntry) error {
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	if e.WorkerHostID != nil {
 		var n int64
 		if err := db.Raw(`SELECT count(*) FROM worker_hosts WHERE id = ?`, *e.WorkerHostID).Scan(&n).Error; err != nil {
@@ -47,7 +47,7 @@ func (s *Store) SaveAllowlistEntry(ctx context.Context, e *ContainerAllowlistEnt
 
 // DeleteAllowlistEntry deletes an allow-list entry (nothing references one).
 func (s *Store) DeleteAllowlistEntry(ctx context.Context, id int64) error {
-	return deleteRow(ctx, s.DB, "container_allowlist", id, "Allow-list entry not found", func(err error) error {
+	return deleteRow(ctx, s.db, "container_allowlist", id, "Allow-list entry not found", func(err error) error {
 		return fmt.Errorf("delete allow-list entry %d: %w", id, err)
 	})
 }

@@ -16,7 +16,7 @@ func (s *Store) ListRunArtifacts(ctx context.Context, runID int64) ([]Artifact, 
 		return nil, err
 	}
 	out := []Artifact{}
-	err := s.DB.WithContext(ctx).Select(artifactMeta).Where("run_id = ?", runID).Order("id").Find(&out).Error
+	err := s.db.WithContext(ctx).Select(artifactMeta).Where("run_id = ?", runID).Order("id").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list artifacts of run %d: %w", runID, err)
 	}
@@ -25,7 +25,7 @@ func (s *Store) ListRunArtifacts(ctx context.Context, runID int64) ([]Artifact, 
 
 // GetArtifact loads an artifact, with its content when withContent is set.
 func (s *Store) GetArtifact(ctx context.Context, id int64, withContent bool) (*Artifact, error) {
-	q := s.DB.WithContext(ctx)
+	q := s.db.WithContext(ctx)
 	if !withContent {
 		q = q.Select(artifactMeta)
 	}
@@ -63,7 +63,7 @@ const sqlTokenSums = `count(*) AS calls, coalesce(sum(prompt_tokens), 0) AS prom
 
 // GetTokenStats sums every llm_calls row, overall and per model.
 func (s *Store) GetTokenStats(ctx context.Context) (*TokenStats, error) {
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	out := &TokenStats{Models: []ModelTokens{}}
 	if err := db.Raw(`SELECT ` + sqlTokenSums + ` FROM llm_calls`).Scan(&out.TokenSums).Error; err != nil {
 		return nil, fmt.Errorf("token totals: %w", err)

@@ -9,24 +9,24 @@ import (
 
 // ListDirectives returns one page of directives and the total count.
 func (s *Store) ListDirectives(ctx context.Context, p ListParams) ([]Directive, int64, error) {
-	return listRows[Directive](ctx, s.DB.Model(&Directive{}), p, true, "directives")
+	return listRows[Directive](ctx, s.db.Model(&Directive{}), p, true, "directives")
 }
 
 // GetDirective loads one directive.
 func (s *Store) GetDirective(ctx context.Context, id int64) (*Directive, error) {
-	return getRow[Directive](ctx, s.DB, id, "directive", "Directive not found")
+	return getRow[Directive](ctx, s.db, id, "directive", "Directive not found")
 }
 
 // CreateDirective inserts d (id and timestamps are filled in).
 func (s *Store) CreateDirective(ctx context.Context, d *Directive) error {
-	err := s.DB.WithContext(ctx).Raw(`INSERT INTO directives (name, description, task_config)
+	err := s.db.WithContext(ctx).Raw(`INSERT INTO directives (name, description, task_config)
 		VALUES (?, ?, ?::jsonb) RETURNING *`, d.Name, d.Description, string(d.TaskConfig)).Scan(d).Error
 	return directiveErr(err, d.Name)
 }
 
 // UpdateDirective writes every editable field of d.
 func (s *Store) UpdateDirective(ctx context.Context, d *Directive) error {
-	res := s.DB.WithContext(ctx).Raw(`UPDATE directives SET name = ?, description = ?, task_config = ?::jsonb,
+	res := s.db.WithContext(ctx).Raw(`UPDATE directives SET name = ?, description = ?, task_config = ?::jsonb,
 		updated_at = now() WHERE id = ? RETURNING *`, d.Name, d.Description, string(d.TaskConfig), d.ID).Scan(d)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return domain.NotFound("Directive not found")
@@ -36,7 +36,7 @@ func (s *Store) UpdateDirective(ctx context.Context, d *Directive) error {
 
 // DeleteDirective deletes a directive no run or schedule references.
 func (s *Store) DeleteDirective(ctx context.Context, id int64) error {
-	return deleteRow(ctx, s.DB, "directives", id, "Directive not found", func(err error) error { return directiveErr(err, "") })
+	return deleteRow(ctx, s.db, "directives", id, "Directive not found", func(err error) error { return directiveErr(err, "") })
 }
 
 func directiveErr(err error, name string) error {

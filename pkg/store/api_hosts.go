@@ -10,18 +10,18 @@ import (
 // ListWorkerHosts returns one page of worker hosts (TLS material is never
 // serialised: the model's tls_* fields are json:"-").
 func (s *Store) ListWorkerHosts(ctx context.Context, p ListParams) ([]WorkerHost, int64, error) {
-	return listRows[WorkerHost](ctx, s.DB.Model(&WorkerHost{}), p, true, "worker hosts")
+	return listRows[WorkerHost](ctx, s.db.Model(&WorkerHost{}), p, true, "worker hosts")
 }
 
 // GetWorkerHost loads one worker host.
 func (s *Store) GetWorkerHost(ctx context.Context, id int64) (*WorkerHost, error) {
-	return getRow[WorkerHost](ctx, s.DB, id, "worker host", "Worker host not found")
+	return getRow[WorkerHost](ctx, s.db, id, "worker host", "Worker host not found")
 }
 
 // SaveWorkerHost inserts (ID 0) or updates a worker host's configuration.
 // Health columns are written only by health checks (RecordHostHealth).
 func (s *Store) SaveWorkerHost(ctx context.Context, h *WorkerHost) error {
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	args := []any{h.Name, h.Type, h.BaseURL, h.TLSCA, h.TLSCert, h.TLSKey, h.TLSVerify, string(h.Capabilities), h.Enabled}
 	var err error
 	if h.ID == 0 {
@@ -42,7 +42,7 @@ func (s *Store) SaveWorkerHost(ctx context.Context, h *WorkerHost) error {
 // DeleteWorkerHost deletes a host no run, job, schedule or allow-list entry
 // references.
 func (s *Store) DeleteWorkerHost(ctx context.Context, id int64) error {
-	return deleteRow(ctx, s.DB, "worker_hosts", id, "Worker host not found", func(err error) error { return hostErr(err, "") })
+	return deleteRow(ctx, s.db, "worker_hosts", id, "Worker host not found", func(err error) error { return hostErr(err, "") })
 }
 
 func hostErr(err error, name string) error {

@@ -17,7 +17,7 @@ type JobFilter struct {
 // ListJobs returns jobs newest first, or in position order within one run
 // (the order the launch asked for them).
 func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
-	q := s.DB.WithContext(ctx).Model(&Job{})
+	q := s.db.WithContext(ctx).Model(&Job{})
 	if f.RunID != nil {
 		q = q.Where("run_id = ?", *f.RunID).Order("position, id")
 	} else {
@@ -44,7 +44,7 @@ type JobDetail struct {
 
 // GetJobDetail loads a job and its attempts (oldest first).
 func (s *Store) GetJobDetail(ctx context.Context, id int64) (*JobDetail, error) {
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	d := &JobDetail{Attempts: []JobAttempt{}}
 	if err := db.Take(&d.Job, id).Error; err != nil {
 		return nil, notFound(fmt.Errorf("load job %d: %w", id, err), "Job not found")
@@ -66,7 +66,7 @@ type ScheduledRunFilter struct {
 
 // ListScheduledRuns returns ScheduledRuns newest first.
 func (s *Store) ListScheduledRuns(ctx context.Context, f ScheduledRunFilter) ([]ScheduledRun, error) {
-	q := s.DB.WithContext(ctx).Model(&ScheduledRun{})
+	q := s.db.WithContext(ctx).Model(&ScheduledRun{})
 	if f.RunID != nil {
 		q = q.Where("run_id = ?", *f.RunID)
 	}

@@ -17,7 +17,7 @@ type RunFilter struct {
 
 // ListRuns returns one page of runs (without jobs) and the total count.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter, p ListParams) ([]Run, int64, error) {
-	q := s.DB.Model(&Run{})
+	q := s.db.Model(&Run{})
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
@@ -29,7 +29,7 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter, p ListParams) ([]Run,
 
 // GetRunDetail loads a run with its jobs in position order.
 func (s *Store) GetRunDetail(ctx context.Context, id int64) (*RunDetail, error) {
-	return getRunDetail(s.DB.WithContext(ctx), id)
+	return getRunDetail(s.db.WithContext(ctx), id)
 }
 
 func getRunDetail(db *gorm.DB, id int64) (*RunDetail, error) {
@@ -95,7 +95,7 @@ SELECT (SELECT count(*) FROM pj) AS pending_jobs, (SELECT count(*) FROM rj) AS r
 // is and answers a conflict: cancelling history would rewrite it.
 func (s *Store) CancelRun(ctx context.Context, id int64) (*RunDetail, error) {
 	var out *RunDetail
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Lock the run's jobs, then the run — the order every scheduler
 		// transaction takes them in, so a cancel never deadlocks with a
 		// job start or finish. The run lock orders this cancel with the
@@ -146,7 +146,7 @@ type RunReport struct {
 // GetRunReport loads a run's report and its artifacts' metadata.
 func (s *Store) GetRunReport(ctx context.Context, id int64) (*RunReport, error) {
 	var run Run
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	if err := db.Select("id, status, report_markdown, report_json").Take(&run, id).Error; err != nil {
 		return nil, notFound(fmt.Errorf("load run %d: %w", id, err), "Run not found")
 	}
@@ -162,7 +162,7 @@ func (s *Store) GetRunReport(ctx context.Context, id int64) (*RunReport, error) 
 // an unknown run is not mistaken for a run without jobs).
 func (s *Store) runExists(ctx context.Context, id int64) error {
 	var n int64
-	if err := s.DB.WithContext(ctx).Raw(`SELECT count(*) FROM runs WHERE id = ?`, id).Scan(&n).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM runs WHERE id = ?`, id).Scan(&n).Error; err != nil {
 		return fmt.Errorf("look up run %d: %w", id, err)
 	}
 	if n == 0 {

@@ -38,7 +38,7 @@ SELECT r.id FROM r, (SELECT count(*) FROM sr) AS linked, (SELECT count(*) FROM s
 // returns its id. It never executes anything: a scheduler picks it up.
 func (s *Store) RunScheduleNow(ctx context.Context, id int64) (int64, error) {
 	var runID int64
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// The row lock makes concurrent run-nows and edits of this schedule
 		// take turns.
 		sc, err := getSchedule(tx, id, true)

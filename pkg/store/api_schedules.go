@@ -12,12 +12,12 @@ import (
 
 // ListSchedules returns one page of schedules and the total count.
 func (s *Store) ListSchedules(ctx context.Context, p ListParams) ([]Schedule, int64, error) {
-	return listRows[Schedule](ctx, s.DB.Model(&Schedule{}), p, true, "schedules")
+	return listRows[Schedule](ctx, s.db.Model(&Schedule{}), p, true, "schedules")
 }
 
 // GetSchedule loads one schedule.
 func (s *Store) GetSchedule(ctx context.Context, id int64) (*Schedule, error) {
-	return getSchedule(s.DB.WithContext(ctx), id, false)
+	return getSchedule(s.db.WithContext(ctx), id, false)
 }
 
 func getSchedule(db *gorm.DB, id int64, forUpdate bool) (*Schedule, error) {
@@ -160,7 +160,7 @@ func (s *Store) CreateSchedule(ctx context.Context, w *ScheduleWrite) (*Schedule
 	}
 	var out Schedule
 	notify := false
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := checkScheduleRefs(tx, &w.Schedule); err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (s *Store) nextFor(tx *gorm.DB, sc *Schedule, explicit *time.Time) (time.Ti
 func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Schedule) (*ScheduleWrite, error)) (*Schedule, error) {
 	var out Schedule
 	notify := false
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		cur, err := getSchedule(tx, id, true)
 		if err != nil {
 			return err
@@ -279,7 +279,7 @@ func (s *Store) SetScheduleEnabled(ctx context.Context, id int64, enabled bool) 
 // DeleteSchedule deletes a schedule without history; one whose
 // ScheduledRuns still exist answers a conflict (disable it instead).
 func (s *Store) DeleteSchedule(ctx context.Context, id int64) error {
-	return deleteRow(ctx, s.DB, "schedules", id, "Schedule not found", func(err error) error { return scheduleErr(err, "") })
+	return deleteRow(ctx, s.db, "schedules", id, "Schedule not found", func(err error) error { return scheduleErr(err, "") })
 }
 
 func scheduleErr(err error, name string) error {
@@ -302,7 +302,7 @@ type ScheduleHistoryItem struct {
 // ScheduleHistory returns a schedule's ScheduledRuns, newest first, and
 // their total count.
 func (s *Store) ScheduleHistory(ctx context.Context, id int64, limit, offset int) ([]ScheduleHistoryItem, int64, error) {
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	if _, err := getSchedule(db, id, false); err != nil {
 		return nil, 0, err
 	}

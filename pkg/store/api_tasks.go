@@ -9,17 +9,17 @@ import (
 
 // ListTasks returns one page of task definitions and the total count.
 func (s *Store) ListTasks(ctx context.Context, p ListParams) ([]TaskDefinition, int64, error) {
-	return listRows[TaskDefinition](ctx, s.DB.Model(&TaskDefinition{}), p, true, "task definitions")
+	return listRows[TaskDefinition](ctx, s.db.Model(&TaskDefinition{}), p, true, "task definitions")
 }
 
 // GetTask loads one task definition.
 func (s *Store) GetTask(ctx context.Context, id int64) (*TaskDefinition, error) {
-	return getRow[TaskDefinition](ctx, s.DB, id, "task definition", "Task not found")
+	return getRow[TaskDefinition](ctx, s.db, id, "task definition", "Task not found")
 }
 
 // CreateTask inserts a task definition.
 func (s *Store) CreateTask(ctx context.Context, d *TaskDefinition) error {
-	err := s.DB.WithContext(ctx).Raw(`INSERT INTO task_definitions (key, name, description, enabled, default_config,
+	err := s.db.WithContext(ctx).Raw(`INSERT INTO task_definitions (key, name, description, enabled, default_config,
 		max_concurrent, timeout_seconds, max_attempts, needs_docker, needs_gpu)
 		VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) RETURNING *`,
 		d.Key, d.Name, d.Description, d.Enabled, string(d.DefaultConfig), d.MaxConcurrent, d.TimeoutSeconds,
@@ -30,7 +30,7 @@ func (s *Store) CreateTask(ctx context.Context, d *TaskDefinition) error {
 // UpdateTask writes every editable field of d. Renaming the key follows
 // into schedules and jobs (ON UPDATE CASCADE).
 func (s *Store) UpdateTask(ctx context.Context, d *TaskDefinition) error {
-	res := s.DB.WithContext(ctx).Raw(`UPDATE task_definitions SET key = ?, name = ?, description = ?, enabled = ?,
+	res := s.db.WithContext(ctx).Raw(`UPDATE task_definitions SET key = ?, name = ?, description = ?, enabled = ?,
 		default_config = ?::jsonb, max_concurrent = ?, timeout_seconds = ?, max_attempts = ?, needs_docker = ?,
 		needs_gpu = ?, updated_at = now() WHERE id = ? RETURNING *`,
 		d.Key, d.Name, d.Description, d.Enabled, string(d.DefaultConfig), d.MaxConcurrent, d.TimeoutSeconds,
@@ -43,7 +43,7 @@ func (s *Store) UpdateTask(ctx context.Context, d *TaskDefinition) error {
 
 // DeleteTask deletes a task definition no job or schedule references.
 func (s *Store) DeleteTask(ctx context.Context, id int64) error {
-	return deleteRow(ctx, s.DB, "task_definitions", id, "Task not found", func(err error) error { return taskErr(err, "") })
+	return deleteRow(ctx, s.db, "task_definitions", id, "Task not found", func(err error) error { return taskErr(err, "") })
 }
 
 func taskErr(err error, key string) error {

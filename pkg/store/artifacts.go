@@ -31,7 +31,7 @@ func (tx *Tx) SaveArtifacts(ctx context.Context, runID, jobID int64, arts []NewA
 		jid := jobID
 		rows = append(rows, Artifact{RunID: runID, JobID: &jid, Name: a.Name, ContentType: ct, Size: int64(len(content)), Content: content})
 	}
-	if err := tx.DB.WithContext(ctx).Create(&rows).Error; err != nil {
+	if err := tx.db.WithContext(ctx).Create(&rows).Error; err != nil {
 		return fmt.Errorf("save %d artifacts of job %d: %w", len(rows), jobID, err)
 	}
 	return nil

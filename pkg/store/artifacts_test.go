@@ -13,11 +13,11 @@ func TestSaveArtifacts(t *testing.T) {
 	st := testenv.NewStore(t)
 	ctx := context.Background()
 	run := store.Run{DirectiveSnapshot: store.JSON(`{}`)}
-	if err := st.DB.Create(&run).Error; err != nil {
+	if err := testenv.SQL(t, st).Create(&run).Error; err != nil {
 		t.Fatal(err)
 	}
 	job := store.Job{RunID: run.ID, TaskType: "noop", Config: store.JSON(`{}`), MaxAttempts: 1, TimeoutSeconds: 60}
-	if err := st.DB.Create(&job).Error; err != nil {
+	if err := testenv.SQL(t, st).Create(&job).Error; err != nil {
 		t.Fatal(err)
 	}
 	err := st.InTx(ctx, func(tx *store.Tx) error {
@@ -30,7 +30,7 @@ func TestSaveArtifacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var arts []store.Artifact
-	if err := st.DB.Where("run_id = ?", run.ID).Order("id").Find(&arts).Error; err != nil {
+	if err := testenv.SQL(t, st).Where("run_id = ?", run.ID).Order("id").Find(&arts).Error; err != nil {
 		t.Fatal(err)
 	}
 	if len(arts) != 2 || arts[0].Name != "report.md" || arts[0].Size != 4 || string(arts[0].Content) != "# hi" ||

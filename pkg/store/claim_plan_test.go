@@ -15,20 +15,20 @@ func TestClaimQueryUsesPartialIndexWithManyFinishedSchedules(t *testing.T) {
 	t.Parallel()
 	st := testenv.NewStore(t)
 	ctx := context.Background()
-	err := st.DB.Exec(`INSERT INTO schedules (name, task, enabled, schedule_type, next_run_at, due_at)
+	err := testenv.SQL(t, st).Exec(`INSERT INTO schedules (name, task, enabled, schedule_type, next_run_at, due_at)
 		SELECT 'launch-run-' || g || '-noop', 'noop', false, 'one_shot', NULL, NULL FROM generate_series(1, 100000) g`).Error
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = st.DB.Exec(`INSERT INTO schedules (name, task, schedule_type, next_run_at, due_at)
+	err = testenv.SQL(t, st).Exec(`INSERT INTO schedules (name, task, schedule_type, next_run_at, due_at)
 		SELECT 'due-' || g, 'noop', 'one_shot', now(), now() FROM generate_series(1, 20) g`).Error
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DB.Exec("ANALYZE schedules").Error; err != nil {
+	if err := testenv.SQL(t, st).Exec("ANALYZE schedules").Error; err != nil {
 		t.Fatal(err)
 	}
-	tx := st.DB.WithContext(ctx).Begin()
+	tx := testenv.SQL(t, st).WithContext(ctx).Begin()
 	defer tx.Rollback()
 	var lines []string
 	if err := tx.Raw("EXPLAIN (ANALYZE, BUFFERS) "+store.SQLClaimSchedules, "me", 60.0, 10).Scan(&lines).Error; err != nil {

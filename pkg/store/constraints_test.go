@@ -11,7 +11,7 @@ import (
 func TestDatabaseRejectsBadRows(t *testing.T) {
 	t.Parallel()
 	st := testenv.NewStore(t)
-	db := st.DB
+	db := testenv.SQL(t, st)
 	mustExec := func(q string, args ...any) {
 		t.Helper()
 		if err := db.Exec(q, args...).Error; err != nil {

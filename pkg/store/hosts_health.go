@@ -26,7 +26,7 @@ func (s *Store) RecordHostHealth(ctx context.Context, hostID int64, h HostHealth
 	if h.GPUs != nil {
 		gpus = *h.GPUs
 	}
-	res := s.DB.WithContext(ctx).Exec(`
+	res := s.db.WithContext(ctx).Exec(`
 UPDATE worker_hosts SET
     healthy = ?,
     last_checked_at = now(),
@@ -47,7 +47,7 @@ WHERE id = ?`,
 // older than every (or that were never checked), oldest first.
 func (s *Store) HostsDueForCheck(ctx context.Context, every time.Duration) ([]WorkerHost, error) {
 	var hosts []WorkerHost
-	err := s.DB.WithContext(ctx).Raw(`
+	err := s.db.WithContext(ctx).Raw(`
 SELECT * FROM worker_hosts
 WHERE enabled AND (last_checked_at IS NULL OR last_checked_at <= now() - make_interval(secs => ?))
 ORDER BY last_checked_at NULLS FIRST, id`, every.Seconds()).Scan(&hosts).Error
@@ -60,7 +60,7 @@ ORDER BY last_checked_at NULLS FIRST, id`, every.Seconds()).Scan(&hosts).Error
 // WorkerHostByID loads one worker host.
 func (s *Store) WorkerHostByID(ctx context.Context, id int64) (*WorkerHost, error) {
 	var h WorkerHost
-	res := s.DB.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&h)
+	res := s.db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&h)
 	if res.Error != nil {
 		return nil, fmt.Errorf("load worker host %d: %w", id, res.Error)
 	}

@@ -13,7 +13,7 @@ func TestRecordHostHealthGPUsAndLastSeen(t *testing.T) {
 	st := testenv.NewStore(t)
 	ctx := context.Background()
 	h := store.WorkerHost{Name: "gpu", Type: "docker_socket", BaseURL: "unix:///x.sock", Enabled: true, Capabilities: store.JSON(`{"labels": ["a"]}`)}
-	if err := st.DB.Create(&h).Error; err != nil {
+	if err := testenv.SQL(t, st).Create(&h).Error; err != nil {
 		t.Fatal(err)
 	}
 	two, five := 2, 5

@@ -134,7 +134,7 @@ func (s *Store) saveAccepted(ctx context.Context, tx *gorm.DB, batch []Finish, r
 			continue
 		}
 		if f.Save != nil {
-			if err := f.Save(ctx, &Tx{DB: tx}, a); err != nil {
+			if err := f.Save(ctx, &Tx{db: tx}, a); err != nil {
 				return fmt.Errorf("save outputs of job %d: %w", f.JobID, err)
 			}
 		}
@@ -170,7 +170,7 @@ func (s *Store) Heartbeat(ctx context.Context, claimant string, ttl time.Duratio
 		ID              int64
 		CancelRequested bool
 	}
-	err := s.DB.WithContext(ctx).Raw(`
+	err := s.db.WithContext(ctx).Raw(`
 		UPDATE jobs j SET claimed_until = now() + make_interval(secs => ?)
 		FROM jsonb_to_recordset(?::jsonb) AS x(id bigint, attempt int)
 		WHERE j.id = x.id AND j.attempt = x.attempt AND j.claimed_by = ? AND j.status = 'running' AND j.claimed_until > now()
@@ -215,7 +215,7 @@ func (s *Store) ReleaseJobs(ctx context.Context, claimant string, jobs map[int64
 		ids = append(ids, a.ID)
 	}
 	if len(ids) > 0 {
-		err = s.DB.WithContext(ctx).Exec(`UPDATE jobs SET max_attempts = max_attempts + 1 WHERE id = ANY(?) AND status = 'pending'`, Int64s(ids)).Error
+		err = s.db.WithContext(ctx).Exec(`UPDATE jobs SET max_attempts = max_attempts + 1 WHERE id = ANY(?) AND status = 'pending'`, Int64s(ids)).Error
 	}
 	return len(ids), err
 }

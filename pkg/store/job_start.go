@@ -39,7 +39,7 @@ func (s *Store) LoadLimits(ctx context.Context) (Limits, error) {
 		ID   int64
 		N    int
 	}
-	err := s.DB.WithContext(ctx).Raw(`
+	err := s.db.WithContext(ctx).Raw(`
 		SELECT 'task' AS kind, key, 0 AS id, 0 AS n FROM task_definitions WHERE max_concurrent IS NOT NULL
 		UNION ALL SELECT DISTINCT 'task', task, 0, 0 FROM schedules WHERE max_per_job IS NOT NULL
 		UNION ALL SELECT 'host', '', id, (capabilities->>'max_concurrency')::int FROM worker_hosts

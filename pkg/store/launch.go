@@ -30,7 +30,7 @@ type RunDetail struct {
 
 // defaultDirective returns the `default` directive, creating it on first use.
 func (s *Store) defaultDirective(ctx context.Context) (*Directive, error) {
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	err := db.Exec(`INSERT INTO directives (name, description) VALUES (?, 'Created on first launch without a directive')
 		ON CONFLICT (name) DO NOTHING`, DefaultDirectiveName).Error
 	if err != nil {
@@ -137,7 +137,7 @@ type hostCandidate struct {
 // recently, then the fewest running jobs.
 func (s *Store) routeHost(ctx context.Context, defs []TaskDefinition, target *int64) (*int64, error) {
 	var hosts []hostCandidate
-	q := s.DB.WithContext(ctx).Raw(`SELECT h.*, (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running') AS running
+	q := s.db.WithContext(ctx).Raw(`SELECT h.*, (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running') AS running
 		FROM worker_hosts h ORDER BY h.id`)
 	if err := q.Scan(&hosts).Error; err != nil {
 		return nil, fmt.Errorf("load worker hosts: %w", err)

@@ -266,7 +266,7 @@ func (s *Store) loadLaunchContext(ctx context.Context, batch []launchItem) (*lau
 		}
 	}
 	var dirsJSON, tasksJSON, hostsJSON []byte
-	err := s.DB.WithContext(ctx).Raw(sqlLaunchContext, Int64s(ids), DefaultDirectiveName).
+	err := s.db.WithContext(ctx).Raw(sqlLaunchContext, Int64s(ids), DefaultDirectiveName).
 		Row().Scan(&dirsJSON, &tasksJSON, &hostsJSON)
 	if err != nil {
 		return nil, fmt.Errorf("load launch context: %w", err)

@@ -25,17 +25,17 @@ func TestLaunchCreatesRunJobsSchedulesAndScheduledRuns(t *testing.T) {
 		t.Fatalf("run not routed to a host or time not UTC: %+v", d.Run)
 	}
 	var names []string
-	st.DB.Raw(`SELECT name FROM schedules WHERE enabled AND due_at <= now() AND schedule_type = 'one_shot' ORDER BY id`).Scan(&names)
+	testenv.SQL(t, st).Raw(`SELECT name FROM schedules WHERE enabled AND due_at <= now() AND schedule_type = 'one_shot' ORDER BY id`).Scan(&names)
 	if len(names) != 2 || names[0] != "launch-run-"+fmtInt(d.ID)+"-service_map" {
 		t.Fatalf("schedules = %v", names)
 	}
 	var pending int
-	st.DB.Raw(`SELECT count(*) FROM scheduled_runs WHERE run_id = ? AND status = 'pending' AND job_id IS NOT NULL`, d.ID).Scan(&pending)
+	testenv.SQL(t, st).Raw(`SELECT count(*) FROM scheduled_runs WHERE run_id = ? AND status = 'pending' AND job_id IS NOT NULL`, d.ID).Scan(&pending)
 	if pending != 2 {
 		t.Fatalf("pending scheduled runs = %d, want 2", pending)
 	}
 	var def int
-	st.DB.Raw(`SELECT count(*) FROM directives WHERE name = 'default'`).Scan(&def)
+	testenv.SQL(t, st).Raw(`SELECT count(*) FROM directives WHERE name = 'default'`).Scan(&def)
 	if def != 1 {
 		t.Fatal("default directive not created")
 	}
@@ -64,7 +64,7 @@ func TestLaunchRejectsBadInputAndWritesNothing(t *testing.T) {
 		}
 	}
 	var runs int
-	st.DB.Raw(`SELECT count(*) FROM runs`).Scan(&runs)
+	testenv.SQL(t, st).Raw(`SELECT count(*) FROM runs`).Scan(&runs)
 	if runs != 0 {
 		t.Fatalf("%d runs written by rejected launches", runs)
 	}
@@ -113,12 +113,12 @@ func TestConcurrentLaunchesAreEachWhole(t *testing.T) {
 		seen[r.d.ID] = true
 	}
 	var bad int
-	st.DB.Raw(`SELECT count(*) FROM jobs j JOIN schedules s ON s.id = j.schedule_id
+	testenv.SQL(t, st).Raw(`SELECT count(*) FROM jobs j JOIN schedules s ON s.id = j.schedule_id
 		JOIN scheduled_runs sr ON sr.job_id = j.id AND sr.schedule_id = s.id AND sr.run_id = j.run_id
 		WHERE s.name <> 'launch-run-' || j.run_id || '-' || j.task_type`).Scan(&bad)
 	var jobs, runs int
-	st.DB.Raw(`SELECT count(*) FROM jobs`).Scan(&jobs)
-	st.DB.Raw(`SELECT count(*) FROM runs`).Scan(&runs)
+	testenv.SQL(t, st).Raw(`SELECT count(*) FROM jobs`).Scan(&jobs)
+	testenv.SQL(t, st).Raw(`SELECT count(*) FROM runs`).Scan(&runs)
 	if bad != 0 || runs != n-n/10 || jobs != 2*runs {
 		t.Fatalf("rows: %d runs, %d jobs, %d mislinked", runs, jobs, bad)
 	}

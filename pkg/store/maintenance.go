@@ -39,7 +39,7 @@ func (s *Store) NextWake(ctx context.Context, since time.Time) (WakeAt, error) {
 		Expired bool
 		DBNow   time.Time
 	}
-	err := s.DB.WithContext(ctx).Raw(`SELECT extract(epoch FROM least(
+	err := s.db.WithContext(ctx).Raw(`SELECT extract(epoch FROM least(
 			(SELECT min(due_at) FROM schedules WHERE due_at > @since),
 			(SELECT min(claimed_until) FROM schedules WHERE due_at IS NOT NULL AND claimed_until > @since),
 			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at > @since),
@@ -80,14 +80,14 @@ func (s *Store) TryMaintenanceLock(ctx context.Context, name string, fn func(ctx
 // jobs, attempts, artifacts and ScheduledRun links), then the one-shot launch
 // schedules left without history. Returns the number of runs deleted.
 func (s *Store) PruneFinishedRuns(ctx context.Context, age time.Duration, batch int) (int64, error) {
-	res := s.DB.WithContext(ctx).Exec(`DELETE FROM runs WHERE id IN (
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM runs WHERE id IN (
 		SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled')
 		AND completed_at < now() - make_interval(secs => ?) ORDER BY completed_at LIMIT ? FOR UPDATE SKIP LOCKED)`,
 		age.Seconds(), batch)
 	if res.Error != nil {
 		return 0, fmt.Errorf("prune runs: %w", res.Error)
 	}
-	err := s.DB.WithContext(ctx).Exec(`DELETE FROM schedules s WHERE s.schedule_type = 'one_shot' AND NOT s.enabled
+	err := s.db.WithContext(ctx).Exec(`DELETE FROM schedules s WHERE s.schedule_type = 'one_shot' AND NOT s.enabled
 		AND s.due_at IS NULL AND s.name LIKE 'launch-run-%'
 		AND NOT EXISTS (SELECT 1 FROM scheduled_runs sr WHERE sr.schedule_id = s.id)`).Error
 	if err != nil {

@@ -37,7 +37,7 @@ func (s *Store) MetricsStats(ctx context.Context) (MetricsStats, error) {
 		RunsByStatus: map[string]int64{},
 		HostStates:   map[string]string{},
 	}
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 
 	for table, dst := range map[string]map[string]int64{"jobs": out.JobsByStatus, "runs": out.RunsByStatus} {
 		var rows []statusCount

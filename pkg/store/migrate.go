@@ -71,3 +71,16 @@ func SchemaCurrent(ctx context.Context, db *sql.DB) (current, latest int64, err 
 	}
 	return current, latest, nil
 }
+
+// MigrateUp applies every pending migration to the store's database.
+func (s *Store) MigrateUp(ctx context.Context) error { return MigrateUp(ctx, s.sql) }
+
+// MigrateDownTo rolls the store's database back to version (0 = empty schema).
+func (s *Store) MigrateDownTo(ctx context.Context, version int64) error {
+	return MigrateDownTo(ctx, s.sql, version)
+}
+
+// SchemaCurrent reports the store's schema version and the latest one.
+func (s *Store) SchemaCurrent(ctx context.Context) (current, latest int64, err error) {
+	return SchemaCurrent(ctx, s.sql)
+}

@@ -91,7 +91,7 @@ func TestConcurrentMigratorsBothSucceed(t *testing.T) {
 			}
 			defer st.Close()
 			<-start
-			errs[i] = store.MigrateUp(context.Background(), st.SQL())
+			errs[i] = st.MigrateUp(context.Background())
 		}(i)
 	}
 	close(start)
@@ -107,7 +107,7 @@ func TestConcurrentMigratorsBothSucceed(t *testing.T) {
 	}
 	defer st.Close()
 	var n2 int
-	if err := st.DB.Raw("SELECT count(*) FROM task_definitions").Scan(&n2).Error; err != nil || n2 != 4 {
+	if err := testenv.SQL(t, st).Raw("SELECT count(*) FROM task_definitions").Scan(&n2).Error; err != nil || n2 != 4 {
 		t.Fatalf("seeded tasks = %d (%v), want 4: migrations ran twice or not at all", n2, err)
 	}
 }

@@ -45,7 +45,7 @@ func (c ClaimedSchedule) SlotDue() bool {
 // ClaimSchedules leases due schedules for claimant for ttl.
 func (s *Store) ClaimSchedules(ctx context.Context, claimant string, ttl time.Duration, max int) ([]ClaimedSchedule, error) {
 	var out []ClaimedSchedule
-	err := s.DB.WithContext(ctx).Raw(sqlClaimSchedules, claimant, ttl.Seconds(), max).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(sqlClaimSchedules, claimant, ttl.Seconds(), max).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim schedules: %w", err)
 	}

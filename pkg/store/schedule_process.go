@@ -169,7 +169,7 @@ func failUnroutable(tx *gorm.DB, jobID int64, msg string) error {
 
 // scheduleInputs loads the task definition and directive of a schedule.
 func (s *Store) scheduleInputs(ctx context.Context, sch Schedule) (*TaskDefinition, *Directive, error) {
-	db := s.DB.WithContext(ctx)
+	db := s.db.WithContext(ctx)
 	var def TaskDefinition
 	if err := db.Where("key = ?", sch.Task).Take(&def).Error; err != nil {
 		return nil, nil, fmt.Errorf("load task %q of schedule %d: %w", sch.Task, sch.ID, err)

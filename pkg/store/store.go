@@ -21,7 +21,7 @@ import (
 
 // Store is the handle every other package uses to reach the database.
 type Store struct {
-	DB  *gorm.DB
+	db  *gorm.DB
 	sql *sql.DB
 	url string
 
@@ -72,14 +72,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
-	return &Store{DB: db, sql: sqlDB, url: url}, nil
+	return &Store{db: db, sql: sqlDB, url: url}, nil
 }
 
 // URL returns the connection string the store was opened with.
 func (s *Store) URL() string { return s.url }
-
-// SQL returns the underlying database/sql handle.
-func (s *Store) SQL() *sql.DB { return s.sql }
 
 // Close stops the notifier and closes the pool.
 func (s *Store) Close() error {
@@ -98,7 +95,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.sql.PingContext(ctx) 
 // Now returns the database clock, the only clock used for leases and due times.
 func (s *Store) Now(ctx context.Context) (time.Time, error) {
 	var now time.Time
-	if err := s.DB.WithContext(ctx).Raw("SELECT now()").Scan(&now).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw("SELECT now()").Scan(&now).Error; err != nil {
 		return time.Time{}, fmt.Errorf("database now: %w", err)
 	}
 	return now, nil
@@ -106,10 +103,10 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 
 // Tx is a store bound to one transaction.
 type Tx struct {
-	DB *gorm.DB
+	db *gorm.DB
 }
 
 // InTx runs fn in a transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.DB.WithContext(ctx).Transaction(func(db *gorm.DB) error { return fn(&Tx{DB: db}) })
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error { return fn(&Tx{db: db}) })
 }

@@ -11,7 +11,7 @@ import (
 // container name.
 func (s *Store) LogStates(ctx context.Context, hostID int64) (map[string]ContainerLogState, error) {
 	var rows []ContainerLogState
-	if err := s.DB.WithContext(ctx).Where("worker_host_id = ?", hostID).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("worker_host_id = ?", hostID).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load log cursors of worker host %d: %w", hostID, err)
 	}
 	out := make(map[string]ContainerLogState, len(rows))
@@ -33,7 +33,7 @@ func (tx *Tx) SaveLogState(ctx context.Context, hostID int64, container string, 
 	if err != nil {
 		return fmt.Errorf("encode known templates: %w", err)
 	}
-	err = tx.DB.WithContext(ctx).Exec(`
+	err = tx.db.WithContext(ctx).Exec(`
 INSERT INTO container_log_state (worker_host_id, container_name, last_success_at, known_templates)
 VALUES (?, ?, ?, ?::jsonb)
 ON CONFLICT (worker_host_id, container_name) DO UPDATE SET

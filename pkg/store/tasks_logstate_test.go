@@ -14,7 +14,7 @@ func TestSaveLogStateNeverMovesBack(t *testing.T) {
 	st := testenv.NewStore(t)
 	ctx := context.Background()
 	var host store.WorkerHost
-	if err := st.DB.Where("name = 'local'").First(&host).Error; err != nil {
+	if err := testenv.SQL(t, st).Where("name = 'local'").First(&host).Error; err != nil {
 		t.Fatal(err)
 	}
 	newer := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)

@@ -194,6 +194,7 @@ func (f *fixture) waitLog(t *testing.T, id, marker string) {
 
 // taskDB is a test database with a run and a job for the task under test.
 type taskDB struct {
+	t    testing.TB
 	st   *store.Store
 	host store.WorkerHost
 	job  store.Job
@@ -204,24 +205,24 @@ func newTaskDB(t *testing.T, taskType string, config string) *taskDB {
 	st := testenv.NewStore(t)
 	ctx := context.Background()
 	var host store.WorkerHost
-	if err := st.DB.WithContext(ctx).Where("name = ?", "local").First(&host).Error; err != nil {
+	if err := testenv.SQL(t, st).WithContext(ctx).Where("name = ?", "local").First(&host).Error; err != nil {
 		t.Fatalf("load local host: %v", err)
 	}
-	return &taskDB{st: st, host: host, job: newJob(t, st, host.ID, taskType, config)}
+	return &taskDB{t: t, st: st, host: host, job: newJob(t, st, host.ID, taskType, config)}
 }
 
 func newJob(t *testing.T, st *store.Store, hostID int64, taskType, config string) store.Job {
 	t.Helper()
 	ctx := context.Background()
 	run := store.Run{Status: "running", WorkerHostID: &hostID, DirectiveSnapshot: store.JSON(`{}`)}
-	if err := st.DB.WithContext(ctx).Create(&run).Error; err != nil {
+	if err := testenv.SQL(t, st).WithContext(ctx).Create(&run).Error; err != nil {
 		t.Fatalf("create run: %v", err)
 	}
 	if config == "" {
 		config = "{}"
 	}
 	job := store.Job{RunID: run.ID, TaskType: taskType, Status: "running", Config: store.JSON(config), WorkerHostID: &hostID, MaxAttempts: 3, TimeoutSeconds: 300, Attempt: 1}
-	if err := st.DB.WithContext(ctx).Create(&job).Error; err != nil {
+	if err := testenv.SQL(t, st).WithContext(ctx).Create(&job).Error; err != nil {
 		t.Fatalf("create job: %v", err)
 	}
 	return job
@@ -230,7 +231,7 @@ func newJob(t *testing.T, st *store.Store, hostID int64, taskType, config string
 func (d *taskDB) allow(t *testing.T, hostID *int64, name string) {
 	t.Helper()
 	e := store.ContainerAllowlistEntry{WorkerHostID: hostID, ContainerName: name, Enabled: true, Tags: store.JSON(`[]`)}
-	if err := d.st.DB.Create(&e).Error; err != nil {
+	if err := testenv.SQL(d.t, d.st).Create(&e).Error; err != nil {
 		t.Fatalf("allow-list %s: %v", name, err)
 	}
 }

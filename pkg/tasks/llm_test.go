@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // fakeLLM is a minimal OpenAI-compatible /v1/chat/completions server.
@@ -84,7 +85,7 @@ func TestLogTriageLLMSummary(t *testing.T) {
 	}
 
 	var calls []store.LLMCall
-	if err := d.st.DB.Where("job_id = ?", d.job.ID).Find(&calls).Error; err != nil {
+	if err := testenv.SQL(d.t, d.st).Where("job_id = ?", d.job.ID).Find(&calls).Error; err != nil {
 		t.Fatal(err)
 	}
 	if len(calls) != 1 || calls[0].PromptTokens != 321 || calls[0].CompletionTokens != 45 || calls[0].TotalTokens != 366 ||
@@ -116,7 +117,7 @@ func grepDatabase(t *testing.T, st *store.Store, needles ...string) []string {
 		ColumnName string
 		DataType   string
 	}
-	err := st.DB.WithContext(ctx).Raw(`
+	err := testenv.SQL(t, st).WithContext(ctx).Raw(`
 SELECT table_name, column_name, data_type FROM information_schema.columns
 WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'bytea')`).Scan(&cols).Error
 	if err != nil || len(cols) == 0 {
@@ -131,7 +132,7 @@ WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'js
 		for _, n := range needles {
 			var count int64
 			q := `SELECT count(*) FROM "` + c.TableName + `" WHERE strpos(` + expr + `, ?) > 0`
-			if err := st.DB.WithContext(ctx).Raw(q, n).Scan(&count).Error; err != nil {
+			if err := testenv.SQL(t, st).WithContext(ctx).Raw(q, n).Scan(&count).Error; err != nil {
 				t.Fatalf("grep %s.%s: %v", c.TableName, c.ColumnName, err)
 			}
 			if count > 0 {

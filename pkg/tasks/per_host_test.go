@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // TestPerHostAllowlist (acceptance 3): a second worker host reaching the same
@@ -33,7 +34,7 @@ func TestPerHostAllowlist(t *testing.T) {
 		t.Fatal(err)
 	}
 	alias := store.WorkerHost{Name: "alias", Type: "docker_socket", BaseURL: "unix://" + link, TLSVerify: true, Enabled: true, Capabilities: store.JSON(`{}`)}
-	if err := d.st.DB.Create(&alias).Error; err != nil {
+	if err := testenv.SQL(d.t, d.st).Create(&alias).Error; err != nil {
 		t.Fatal(err)
 	}
 

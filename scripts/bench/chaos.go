@@ -62,18 +62,18 @@ func chaosDrill(st *store.Store, o chaosOpts) bool {
 	ctx := context.Background()
 	fmt.Printf("chaos: %d runs, %d replicas × %d jobs, lease %s, a kill or pause every %s (pause %s, every 10th event pauses all), noop %s (every %dth %s), max %d attempts\n",
 		o.runs, o.replicas, o.maxConcurrent, o.ttl, o.every, o.pause, o.sleep, o.longEvery, o.long, o.maxAttempts)
-	if err := st.DB.Exec(`UPDATE task_definitions SET max_attempts = ?, default_config = jsonb_build_object('sleep_ms', ?::int) WHERE key = 'noop'`,
+	if err := rawDB(st).Exec(`UPDATE task_definitions SET max_attempts = ?, default_config = jsonb_build_object('sleep_ms', ?::int) WHERE key = 'noop'`,
 		o.maxAttempts, o.sleep.Milliseconds()).Error; err != nil {
 		fail(err)
 	}
 	t0 := time.Now()
 	launchNoops(ctx, st, o.runs)
 	if o.longEvery > 0 {
-		if err := st.DB.Exec(`UPDATE jobs SET config = jsonb_build_object('sleep_ms', ?::int) WHERE id % ? = 0`, o.long.Milliseconds(), o.longEvery).Error; err != nil {
+		if err := rawDB(st).Exec(`UPDATE jobs SET config = jsonb_build_object('sleep_ms', ?::int) WHERE id % ? = 0`, o.long.Milliseconds(), o.longEvery).Error; err != nil {
 			fail(err)
 		}
 	}
-	if err := st.DB.Exec(`ANALYZE`).Error; err != nil {
+	if err := rawDB(st).Exec(`ANALYZE`).Error; err != nil {
 		fail(err)
 	}
 	fmt.Printf("launched %d runs in %s\n", o.runs, time.Since(t0).Round(time.Millisecond))
@@ -107,7 +107,7 @@ func chaosDrill(st *store.Store, o chaosOpts) bool {
 		select {
 		case <-poll.C:
 			var open int64
-			if err := st.DB.Raw(`SELECT count(*) FROM runs WHERE status NOT IN ('completed', 'failed', 'cancelled')`).Scan(&open).Error; err != nil {
+			if err := rawDB(st).Raw(`SELECT count(*) FROM runs WHERE status NOT IN ('completed', 'failed', 'cancelled')`).Scan(&open).Error; err != nil {
 				fail(err)
 			}
 			drained = open == 0
@@ -123,7 +123,7 @@ func chaosDrill(st *store.Store, o chaosOpts) bool {
 	tick.Stop()
 	poll.Stop()
 	var last time.Time
-	if err := st.DB.Raw(`SELECT coalesce(max(completed_at), now()) FROM runs`).Scan(&last).Error; err != nil {
+	if err := rawDB(st).Raw(`SELECT coalesce(max(completed_at), now()) FROM runs`).Scan(&last).Error; err != nil {
 		fail(err)
 	}
 	took := last.Sub(start)
@@ -132,7 +132,7 @@ func chaosDrill(st *store.Store, o chaosOpts) bool {
 	}
 
 	var counts struct{ Completed, Failed, Lost, Attempts int }
-	if err := st.DB.Raw(`SELECT (SELECT count(*) FROM runs WHERE status = 'completed') AS completed,
+	if err := rawDB(st).Raw(`SELECT (SELECT count(*) FROM runs WHERE status = 'completed') AS completed,
 		(SELECT count(*) FROM runs WHERE status = 'failed') AS failed,
 		(SELECT count(*) FROM job_attempts WHERE outcome = 'lost') AS lost,
 		(SELECT count(*) FROM job_attempts) AS attempts`).Scan(&counts).Error; err != nil {

@@ -61,10 +61,10 @@ func run(clients int, duration time.Duration, conns int, body, cpuprofile string
 		return err
 	}
 	defer st.Close()
-	if err := store.MigrateUp(ctx, st.SQL()); err != nil {
+	if err := st.MigrateUp(ctx); err != nil {
 		return err
 	}
-	if err := st.DB.Exec(`INSERT INTO directives (name) VALUES ('bench')`).Error; err != nil {
+	if err := rawDB(st).Exec(`INSERT INTO directives (name) VALUES ('bench')`).Error; err != nil {
 		return err
 	}
 	srv, err := api.New(api.Config{Store: st, Addr: "127.0.0.1:0"})
@@ -142,8 +142,8 @@ func run(clients int, duration time.Duration, conns int, body, cpuprofile string
 		return lat[int(float64(len(lat)-1)*p)]
 	}
 	var runs, jobs int64
-	st.DB.Raw(`SELECT count(*) FROM runs`).Scan(&runs)
-	st.DB.Raw(`SELECT count(*) FROM jobs`).Scan(&jobs)
+	rawDB(st).Raw(`SELECT count(*) FROM runs`).Scan(&runs)
+	rawDB(st).Raw(`SELECT count(*) FROM jobs`).Scan(&jobs)
 	fmt.Printf("launches: %d ok, %d failed in %v with %d clients, %d DB conns, GOMAXPROCS %d\n",
 		ok.Load(), bad.Load(), elapsed.Round(time.Millisecond), clients, conns, runtime.GOMAXPROCS(0))
 	fmt.Printf("throughput: %.0f launches/s   latency p50 %v  p99 %v\n",

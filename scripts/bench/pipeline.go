@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -16,10 +17,12 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"gorm.io/gorm"
 
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 var (
@@ -69,10 +72,10 @@ func benchDB(admin string, fn func(st *store.Store)) {
 		fail(err)
 	}
 	defer st.Close()
-	if err := store.MigrateUp(ctx, st.SQL()); err != nil {
+	if err := st.MigrateUp(ctx); err != nil {
 		fail(err)
 	}
-	if err := st.DB.Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`).Error; err != nil {
+	if err := rawDB(st).Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`).Error; err != nil {
 		fail(err)
 	}
 	fn(st)
@@ -169,7 +172,7 @@ func drain(st *store.Store, dbURL string, n, k int) {
 	}
 	// A running deployment has statistics (autovacuum keeps them); a queue
 	// loaded in a few seconds on a fresh database has none yet.
-	if err := st.DB.Exec(`ANALYZE`).Error; err != nil {
+	if err := rawDB(st).Exec(`ANALYZE`).Error; err != nil {
 		fail(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -190,7 +193,7 @@ func drain(st *store.Store, dbURL string, n, k int) {
 	}
 	for {
 		var done int64
-		if err := st.DB.Raw(`SELECT count(*) FROM runs WHERE status = 'completed'`).Scan(&done).Error; err != nil {
+		if err := rawDB(st).Raw(`SELECT count(*) FROM runs WHERE status = 'completed'`).Scan(&done).Error; err != nil {
 			fail(err)
 		}
 		if done >= int64(n) {
@@ -199,7 +202,7 @@ func drain(st *store.Store, dbURL string, n, k int) {
 		time.Sleep(500 * time.Millisecond) // the finish time comes from the database, not from this poll
 	}
 	var last time.Time
-	if err := st.DB.Raw(`SELECT max(completed_at) FROM runs`).Scan(&last).Error; err != nil {
+	if err := rawDB(st).Raw(`SELECT max(completed_at) FROM runs`).Scan(&last).Error; err != nil {
 		fail(err)
 	}
 	took := last.Sub(start)
@@ -225,4 +228,19 @@ func launchNoops(ctx context.Context, st *store.Store, n int) {
 		}()
 	}
 	wg.Wait()
+}
+
+var rawConns sync.Map
+
+// rawDB is a connection of the benchmark's own for its fixtures and checks.
+func rawDB(st *store.Store) *gorm.DB {
+	if db, ok := rawConns.Load(st); ok {
+		return db.(*gorm.DB)
+	}
+	db, err := testenv.OpenSQL(st.URL())
+	if err != nil {
+		log.Fatal(err)
+	}
+	rawConns.Store(st, db)
+	return db
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // Check is a named invariant with its violations (none: it holds).
@@ -17,16 +18,23 @@ type Check struct {
 // died or were paused, once every run has ended: runs launched in all, noop's
 // max_attempts maxAttempts. An error is a query that failed.
 func Checks(ctx context.Context, st *store.Store, runs, maxAttempts int) ([]Check, error) {
+	db, err := testenv.OpenSQL(st.URL())
+	if err != nil {
+		return nil, err
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		defer sqlDB.Close()
+	}
 	var out []Check
 	for _, q := range queries(maxAttempts) {
 		c := Check{Name: q.name}
-		if err := st.DB.WithContext(ctx).Raw(q.sql).Scan(&c.Failures).Error; err != nil {
+		if err := db.WithContext(ctx).Raw(q.sql).Scan(&c.Failures).Error; err != nil {
 			return nil, fmt.Errorf("%s: %w", q.name, err)
 		}
 		out = append(out, c)
 	}
 	var n int
-	if err := st.DB.WithContext(ctx).Raw(`SELECT count(*) FROM runs`).Scan(&n).Error; err != nil {
+	if err := db.WithContext(ctx).Raw(`SELECT count(*) FROM runs`).Scan(&n).Error; err != nil {
 		return nil, err
 	}
 	c := Check{Name: "every launched run is there"}
