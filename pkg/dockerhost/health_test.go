@@ -40,7 +40,7 @@ func createHost(t *testing.T, st *store.Store, name, url string) store.WorkerHos
 
 func loadHost(t *testing.T, st *store.Store, id int64) store.WorkerHost {
 	t.Helper()
-	h, err := st.WorkerHostByID(context.Background(), id)
+	h, err := st.GetWorkerHost(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

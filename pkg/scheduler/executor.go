@@ -102,7 +102,7 @@ func (s *Scheduler) runTask(ctx context.Context, j store.Job, log *zap.Logger) (
 	}
 	env := tasks.Env{Job: j, Store: s.st, Logger: log}
 	if j.WorkerHostID != nil {
-		host, err := s.st.WorkerHost(ctx, *j.WorkerHostID)
+		host, err := s.st.GetWorkerHost(ctx, *j.WorkerHostID)
 		if err != nil {
 			return nil, domain.Retryable(fmt.Errorf("load worker host %d: %w", *j.WorkerHostID, err))
 		}

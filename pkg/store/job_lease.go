@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -88,3 +89,81 @@ WITH x AS (
 )
 UPDATE scheduled_runs sr SET status = 'failed', finished_at = now(), error_summary = left(j.error, 500)
 FROM j WHERE sr.job_id = j.id AND NOT j.retry`
+
+// HeartbeatResult says which jobs this replica still owns.
+type HeartbeatResult struct {
+	// Cancel lists jobs whose run was cancelled: stop them.
+	Cancel []int64
+	// Lost lists jobs whose lease is gone: stop them and write nothing.
+	Lost []int64
+}
+
+// Heartbeat extends the leases of the jobs this claimant executes, in one
+// statement. A lease that already expired is not revived: the job may have
+// been rescued and re-claimed elsewhere.
+func (s *Store) Heartbeat(ctx context.Context, claimant string, ttl time.Duration, jobs map[int64]int) (*HeartbeatResult, error) {
+	if len(jobs) == 0 {
+		return &HeartbeatResult{}, nil
+	}
+	type row struct {
+		ID      int64 `json:"id"`
+		Attempt int   `json:"attempt"`
+	}
+	in := make([]row, 0, len(jobs))
+	for id, att := range jobs {
+		in = append(in, row{id, att})
+	}
+	payload, _ := json.Marshal(in)
+	var alive []struct {
+		ID              int64
+		CancelRequested bool
+	}
+	err := s.db.WithContext(ctx).Raw(`
+		UPDATE jobs j SET claimed_until = now() + make_interval(secs => ?)
+		FROM jsonb_to_recordset(?::jsonb) AS x(id bigint, attempt int)
+		WHERE j.id = x.id AND j.attempt = x.attempt AND j.claimed_by = ? AND j.status = 'running' AND j.claimed_until > now()
+		RETURNING j.id, j.cancel_requested`, ttl.Seconds(), string(payload), claimant).Scan(&alive).Error
+	if err != nil {
+		return nil, fmt.Errorf("heartbeat: %w", err)
+	}
+	res := &HeartbeatResult{}
+	seen := map[int64]bool{}
+	for _, a := range alive {
+		seen[a.ID] = true
+		if a.CancelRequested {
+			res.Cancel = append(res.Cancel, a.ID)
+		}
+	}
+	for id := range jobs {
+		if !seen[id] {
+			res.Lost = append(res.Lost, id)
+		}
+	}
+	return res, nil
+}
+
+// ReleaseJobs hands running jobs back at once (graceful shutdown): the
+// attempt is recorded as failed with the reason and the job is pending again
+// without consuming a retry delay, so another replica picks it up now.
+func (s *Store) ReleaseJobs(ctx context.Context, claimant string, jobs map[int64]int, reason string) (int, error) {
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	batch := make([]Finish, 0, len(jobs))
+	for id, att := range jobs {
+		batch = append(batch, Finish{JobID: id, Attempt: att, Outcome: FinishRetry, Error: reason})
+	}
+	res, err := s.FinishJobs(ctx, claimant, batch)
+	if err != nil {
+		return 0, err
+	}
+	// A released attempt should not use up the job's attempts.
+	ids := make([]int64, 0, len(res.Accepted))
+	for _, a := range res.Accepted {
+		ids = append(ids, a.ID)
+	}
+	if len(ids) > 0 {
+		err = s.db.WithContext(ctx).Exec(`UPDATE jobs SET max_attempts = max_attempts + 1 WHERE id = ANY(?) AND status = 'pending'`, Int64s(ids)).Error
+	}
+	return len(ids), err
+}

@@ -5,35 +5,13 @@ import (
 	"fmt"
 )
 
-// artifactMeta is every artifact column but the content, so listing never
-// reads the (possibly large) bytes.
-const artifactMeta = "id, run_id, job_id, name, content_type, size, created_at"
-
-// ListRunArtifacts returns the metadata of a run's artifacts (404 for an
-// unknown run).
-func (s *Store) ListRunArtifacts(ctx context.Context, runID int64) ([]Artifact, error) {
-	if err := s.runExists(ctx, runID); err != nil {
-		return nil, err
+// RecordLLMCall stores the token counts of one LLM request. The table has no
+// column for prompt or response text on purpose.
+func (s *Store) RecordLLMCall(ctx context.Context, c *LLMCall) error {
+	if err := s.db.WithContext(ctx).Create(c).Error; err != nil {
+		return fmt.Errorf("record llm call: %w", err)
 	}
-	out := []Artifact{}
-	err := s.db.WithContext(ctx).Select(artifactMeta).Where("run_id = ?", runID).Order("id").Find(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("list artifacts of run %d: %w", runID, err)
-	}
-	return out, nil
-}
-
-// GetArtifact loads an artifact, with its content when withContent is set.
-func (s *Store) GetArtifact(ctx context.Context, id int64, withContent bool) (*Artifact, error) {
-	q := s.db.WithContext(ctx)
-	if !withContent {
-		q = q.Select(artifactMeta)
-	}
-	var a Artifact
-	if err := q.Take(&a, id).Error; err != nil {
-		return nil, notFound(fmt.Errorf("load artifact %d: %w", id, err), "Artifact not found")
-	}
-	return &a, nil
+	return nil
 }
 
 // TokenSums adds up llm_calls rows.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -172,3 +173,12 @@ func (s *Store) runExists(ctx context.Context, id int64) error {
 }
 
 // errNoRows reports whether err is gorm's not-found.
+
+// RunDirectiveSnapshot returns the directive snapshot a run was launched with.
+func (s *Store) RunDirectiveSnapshot(ctx context.Context, runID int64) (json.RawMessage, error) {
+	var snap []byte
+	if err := s.db.WithContext(ctx).Raw(`SELECT directive_snapshot FROM runs WHERE id = ?`, runID).Row().Scan(&snap); err != nil {
+		return nil, fmt.Errorf("load directive snapshot of run %d: %w", runID, err)
+	}
+	return snap, nil
+}

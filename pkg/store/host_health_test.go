@@ -20,7 +20,7 @@ func TestRecordHostHealthGPUsAndLastSeen(t *testing.T) {
 	if err := st.RecordHostHealth(ctx, h.ID, store.HostHealth{Healthy: true, EngineVersion: "28.0.1", GPUs: &two}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := st.WorkerHostByID(ctx, h.ID)
+	got, _ := st.GetWorkerHost(ctx, h.ID)
 	if got.Healthy == nil || !*got.Healthy || got.LastSeenAt == nil || got.EngineVersion != "28.0.1" ||
 		string(got.Capabilities) != `{"gpus": 2, "labels": ["a"]}` {
 		t.Fatalf("after healthy check: %+v caps %s", got, got.Capabilities)
@@ -31,7 +31,7 @@ func TestRecordHostHealthGPUsAndLastSeen(t *testing.T) {
 	if err := st.RecordHostHealth(ctx, h.ID, store.HostHealth{Error: "boom", GPUs: &five}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = st.WorkerHostByID(ctx, h.ID)
+	got, _ = st.GetWorkerHost(ctx, h.ID)
 	if *got.Healthy || !got.LastSeenAt.Equal(seen) || got.LastError != "boom" || got.EngineVersion != "28.0.1" ||
 		string(got.Capabilities) != `{"gpus": 2, "labels": ["a"]}` {
 		t.Errorf("after failed check: %+v caps %s", got, got.Capabilities)

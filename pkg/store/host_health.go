@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // HostHealth is the outcome of one health check of a worker host's engine.
@@ -55,17 +53,4 @@ ORDER BY last_checked_at NULLS FIRST, id`, every.Seconds()).Scan(&hosts).Error
 		return nil, fmt.Errorf("load worker hosts due for a health check: %w", err)
 	}
 	return hosts, nil
-}
-
-// WorkerHostByID loads one worker host.
-func (s *Store) WorkerHostByID(ctx context.Context, id int64) (*WorkerHost, error) {
-	var h WorkerHost
-	res := s.db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&h)
-	if res.Error != nil {
-		return nil, fmt.Errorf("load worker host %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, fmt.Errorf("worker host %d: %w", id, domain.ErrNotFound)
-	}
-	return &h, nil
 }
