@@ -58,6 +58,7 @@ func startStack(t *testing.T, token string, withScheduler bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	if withScheduler {

@@ -40,6 +40,7 @@ func newEnv(t *testing.T, mod ...func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &env{t: t, st: st, srv: srv, url: hs.URL, logs: logs, token: cfg.APIToken}

@@ -75,7 +75,7 @@ func (s *Server) launchRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.st.Launch(c.Request().Context(), req)
+	d, err := s.cfg.Launcher.Launch(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
 
+	"github.com/cyberbrain/cyberbrain/pkg/launcher"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -40,11 +41,20 @@ type Config struct {
 	// Middleware runs on every request after the request id is assigned
 	// (e.g. Prometheus instrumentation).
 	Middleware []echo.MiddlewareFunc
+	// Launcher creates launches; nil group-commits them through a
+	// launcher.Batcher over the store, started by New and stopped by Close.
+	Launcher Launcher
+}
+
+// Launcher creates a launch's run (pkg/launcher's Batcher, or the store).
+type Launcher interface {
+	Launch(ctx context.Context, req store.LaunchRequest) (*store.RunDetail, error)
 }
 
 // Server is the HTTP API.
 type Server struct {
 	cfg    Config
+	owned  *launcher.Batcher // the batcher New started, if any
 	echo   *echo.Echo
 	log    *zap.Logger
 	st     *store.Store
@@ -66,6 +76,11 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	s := &Server{cfg: cfg, echo: e, log: cfg.Logger, st: cfg.Store}
+	if s.cfg.Launcher == nil {
+		s.owned = launcher.New(cfg.Store.LaunchBatch, launcher.Config{})
+		s.owned.Start(context.Background())
+		s.cfg.Launcher = s.owned
+	}
 	e.HTTPErrorHandler = s.handleError
 	// Trailing slash optional everywhere: routes are registered without it
 	// and the request path loses it before routing.
@@ -88,6 +103,14 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Close stops what New started (the launch batcher), after answering the
+// launches already queued. Serve calls it once requests are drained.
+func (s *Server) Close() {
+	if s.owned != nil {
+		s.owned.Stop()
+	}
+}
+
 // Handler returns the HTTP handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.echo }
 
@@ -102,6 +125,7 @@ func (s *Server) Run(ctx context.Context, shutdownTimeout time.Duration) error {
 
 // Serve serves on ln until ctx is done, then drains for up to shutdownTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	defer s.Close()
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,

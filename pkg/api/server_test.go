@@ -125,7 +125,10 @@ func TestAuth(t *testing.T) {
 		{"0.0.0.0:9595", false, false}, {":9595", false, false}, {"10.1.2.3:9595", false, false},
 		{"0.0.0.0:9595", true, true},
 	} {
-		_, err := New(Config{Store: st, Logger: zap.NewNop(), Addr: tc.addr, InsecureNoAuth: tc.insecure})
+		srv, err := New(Config{Store: st, Logger: zap.NewNop(), Addr: tc.addr, InsecureNoAuth: tc.insecure})
+		if err == nil {
+			srv.Close()
+		}
 		if (err == nil) != tc.ok {
 			t.Errorf("New(addr=%s, insecure=%v): err %v", tc.addr, tc.insecure, err)
 		}

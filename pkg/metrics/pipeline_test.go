@@ -28,6 +28,7 @@ func TestCountersMoveWhenARunGoesThrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer srv.Close()
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	sch, err := scheduler.New(scheduler.Config{Store: st, Logger: zap.NewNop(), Tasks: tasks.Registry{"noop": tasks.Noop()}})

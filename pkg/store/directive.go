@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"gorm.io/gorm"
 )
 
 // ListDirectives returns one page of directives and the total count.
@@ -43,4 +45,39 @@ func directiveErr(err error, name string) error {
 	return clientDBError(err, "write directive",
 		fmt.Sprintf("a directive named %q already exists", name),
 		"directive is referenced by runs or schedules (history is kept); it cannot be deleted")
+}
+
+// DefaultDirectiveName is the directive of every run created without one: a
+// launch without directive_id, and a slot or run-now of a schedule without a
+// directive.
+const DefaultDirectiveName = "default"
+
+// defaultDirective returns the `default` directive, creating it on first use.
+func defaultDirective(ctx context.Context, db *gorm.DB) (*Directive, error) {
+	db = db.WithContext(ctx)
+	err := db.Exec(`INSERT INTO directives (name, description) VALUES (?, 'Created on first run without a directive')
+		ON CONFLICT (name) DO NOTHING`, DefaultDirectiveName).Error
+	if err != nil {
+		return nil, fmt.Errorf("create default directive: %w", err)
+	}
+	var d Directive
+	if err := db.Where("name = ?", DefaultDirectiveName).Take(&d).Error; err != nil {
+		return nil, fmt.Errorf("load default directive: %w", err)
+	}
+	return &d, nil
+}
+
+// directiveSnapshot is what a run keeps of its directive, however it was
+// created: the directive's id, name, description and task_config, and for a
+// schedule's run the schedule's id, name and custom_directive_text.
+func directiveSnapshot(dir *Directive, sch *Schedule) json.RawMessage {
+	snap := map[string]any{"id": dir.ID, "name": dir.Name, "description": dir.Description, "task_config": dir.TaskConfig}
+	if sch != nil {
+		snap["schedule_id"], snap["schedule"] = sch.ID, sch.Name
+		if sch.CustomDirectiveText != "" {
+			snap["custom_directive_text"] = sch.CustomDirectiveText
+		}
+	}
+	b, _ := json.Marshal(snap) // maps of strings, numbers and raw JSON always marshal
+	return b
 }

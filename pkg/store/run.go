@@ -182,3 +182,9 @@ func (s *Store) RunDirectiveSnapshot(ctx context.Context, runID int64) (json.Raw
 	}
 	return snap, nil
 }
+
+// RunDetail is a run with its jobs.
+type RunDetail struct {
+	Run
+	Jobs []Job `json:"jobs"`
+}

@@ -4,44 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"gorm.io/gorm"
 )
-
-// DefaultDirectiveName is the directive a launch without directive_id uses.
-const DefaultDirectiveName = "default"
-
-// LaunchRequest is a validated POST /api/runs/launch/ body.
-type LaunchRequest struct {
-	DirectiveID  *int64
-	Tasks        []string // task keys; empty = every enabled task
-	TaskIDs      []int64  // alternative to Tasks
-	TargetHostID *int64
-}
-
-// RunDetail is a run with its jobs.
-type RunDetail struct {
-	Run
-	Jobs []Job `json:"jobs"`
-}
-
-// defaultDirective returns the `default` directive, creating it on first use.
-func (s *Store) defaultDirective(ctx context.Context) (*Directive, error) {
-	db := s.db.WithContext(ctx)
-	err := db.Exec(`INSERT INTO directives (name, description) VALUES (?, 'Created on first launch without a directive')
-		ON CONFLICT (name) DO NOTHING`, DefaultDirectiveName).Error
-	if err != nil {
-		return nil, fmt.Errorf("create default directive: %w", err)
-	}
-	var d Directive
-	if err := db.Where("name = ?", DefaultDirectiveName).Take(&d).Error; err != nil {
-		return nil, fmt.Errorf("load default directive: %w", err)
-	}
-	return &d, nil
-}
 
 // resolveTasks resolves the requested task keys (or ids) to enabled
 // definitions, in request order with duplicates collapsed.
@@ -125,106 +93,149 @@ func MergeConfig(defaults, directiveConfig json.RawMessage, key string) json.Raw
 	return b
 }
 
-// hostCandidate is a worker host with its computed load.
-type hostCandidate struct {
-	WorkerHost
-	Running int64 `json:"running"`
+// runSpec is what a run is created from, whichever path creates it.
+type runSpec struct {
+	Req LaunchRequest
+	// Schedule is the schedule whose slot or run-now creates the run; nil
+	// for a launch. Its task, directive and target host are the run's.
+	Schedule *Schedule
+	// Slot is the fired slot: the job is handed to execution at once, and a
+	// slot without a usable host is recorded as a failed run instead of
+	// refused. Nil for a launch or a run-now.
+	Slot *time.Time
 }
 
-// routeHost picks the worker host for the tasks that need Docker (SPEC §8):
-// an explicit target must be usable (400 otherwise); else among enabled
-// hosts with the capabilities, not known unhealthy, prefer healthy ones seen
-// recently, then the fewest running jobs.
-func (s *Store) routeHost(ctx context.Context, defs []TaskDefinition, target *int64) (*int64, error) {
-	var hosts []hostCandidate
-	q := s.db.WithContext(ctx).Raw(`SELECT h.*, (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running') AS running
-		FROM worker_hosts h ORDER BY h.id`)
-	if err := q.Scan(&hosts).Error; err != nil {
-		return nil, fmt.Errorf("load worker hosts: %w", err)
-	}
-	return pickHost(hosts, defs, target)
+func scheduleSpec(sch *Schedule, slot *time.Time) runSpec {
+	return runSpec{Schedule: sch, Slot: slot,
+		Req: LaunchRequest{DirectiveID: sch.DirectiveID, Tasks: []string{sch.Task}, TargetHostID: sch.TargetHostID}}
 }
 
-// pickHost is routeHost's decision over loaded hosts.
-func pickHost(hosts []hostCandidate, defs []TaskDefinition, target *int64) (*int64, error) {
-	needDocker, needGPU := false, false
-	for _, d := range defs {
-		needDocker = needDocker || d.NeedsDocker
-		needGPU = needGPU || d.NeedsGPU
-	}
-	if !needDocker {
-		// No Docker needed: an explicit target must still exist and be usable.
-		if target == nil {
-			return nil, nil
+// runInputs is what planning runs reads before anything is written.
+type runInputs struct {
+	Directives map[int64]*Directive
+	Default    *Directive
+	Tasks      []TaskDefinition
+	Hosts      []hostCandidate
+}
+
+// sqlRunInputs reads, in one round trip, the requested directives and the
+// default one, every task definition and every worker host with its running
+// job count.
+const sqlRunInputs = `SELECT
+    (SELECT coalesce(jsonb_agg(to_jsonb(d)), '[]') FROM directives d WHERE d.id = ANY(?) OR d.name = ?),
+    (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]') FROM task_definitions t),
+    (SELECT coalesce(jsonb_agg(to_jsonb(h) || jsonb_build_object('running',
+        (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running')) ORDER BY h.id), '[]')
+     FROM worker_hosts h)`
+
+// loadRunInputs reads what specs need; db may be a transaction.
+func loadRunInputs(ctx context.Context, db *gorm.DB, specs []runSpec) (*runInputs, error) {
+	var ids []int64
+	for _, sp := range specs {
+		if sp.Req.DirectiveID != nil {
+			ids = append(ids, *sp.Req.DirectiveID)
 		}
-		needGPU = false
 	}
-	if target != nil {
-		for _, h := range hosts {
-			if h.ID == *target {
-				if why := unusable(h.WorkerHost, needGPU); why != "" {
-					return nil, domain.Invalid(map[string][]string{"target_host_id": {why}}, "%s", why)
-				}
-				return target, nil
-			}
+	var dirsJSON, tasksJSON, hostsJSON []byte
+	err := db.WithContext(ctx).Raw(sqlRunInputs, Int64s(ids), DefaultDirectiveName).Row().Scan(&dirsJSON, &tasksJSON, &hostsJSON)
+	if err != nil {
+		return nil, fmt.Errorf("load run inputs: %w", err)
+	}
+	var dirs []Directive
+	in := &runInputs{Directives: map[int64]*Directive{}}
+	if err := json.Unmarshal(dirsJSON, &dirs); err != nil {
+		return nil, fmt.Errorf("decode directives: %w", err)
+	}
+	for i := range dirs {
+		in.Directives[dirs[i].ID] = &dirs[i]
+		if dirs[i].Name == DefaultDirectiveName {
+			in.Default = &dirs[i]
 		}
-		return nil, domain.Invalid(map[string][]string{"target_host_id": {"worker host not found"}},
-			"worker host %d not found", *target)
 	}
-	var ok []hostCandidate
-	var reasons []string
-	for _, h := range hosts {
-		if why := unusable(h.WorkerHost, needGPU); why != "" {
-			reasons = append(reasons, why)
+	if err := json.Unmarshal(tasksJSON, &in.Tasks); err != nil {
+		return nil, fmt.Errorf("decode task definitions: %w", err)
+	}
+	if err := json.Unmarshal(hostsJSON, &in.Hosts); err != nil {
+		return nil, fmt.Errorf("decode worker hosts: %w", err)
+	}
+	if in.Default == nil && in.needDefault(specs) {
+		if in.Default, err = defaultDirective(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// needDefault reports whether some spec will create a run with the default
+// directive: a schedule's, or a launch that would pass (the default
+// directive is not created for a launch that is refused).
+func (in *runInputs) needDefault(specs []runSpec) bool {
+	for _, sp := range specs {
+		if sp.Req.DirectiveID != nil {
 			continue
 		}
-		ok = append(ok, h)
-	}
-	if len(ok) == 0 {
-		msg := "no usable worker host"
-		if len(reasons) > 0 {
-			msg += ": " + strings.Join(reasons, "; ")
+		if sp.Schedule != nil {
+			return true
 		}
-		return nil, domain.Invalid(map[string][]string{"target_host_id": {msg}}, "%s", msg)
-	}
-	recent := time.Now().Add(-10 * time.Minute)
-	rank := func(h hostCandidate) int {
-		switch {
-		case h.Healthy != nil && *h.Healthy && h.LastSeenAt != nil && h.LastSeenAt.After(recent):
-			return 0
-		case h.Healthy != nil && *h.Healthy:
-			return 1
-		default: // never checked yet: usable
-			return 2
+		if defs, err := resolveTasks(in.Tasks, sp.Req); err == nil {
+			if _, err := pickHost(in.Hosts, defs, sp.Req.TargetHostID); err == nil {
+				return true
+			}
 		}
 	}
-	sort.SliceStable(ok, func(i, j int) bool {
-		if ri, rj := rank(ok[i]), rank(ok[j]); ri != rj {
-			return ri < rj
-		}
-		return ok[i].Running < ok[j].Running
-	})
-	return &ok[0].ID, nil
+	return false
 }
 
-// unusable says why a host cannot take a launch, or "" when it can.
-func unusable(h WorkerHost, needGPU bool) string {
-	if !h.Enabled {
-		return fmt.Sprintf("worker host %q is disabled", h.Name)
-	}
-	if h.Healthy != nil && !*h.Healthy {
-		msg := fmt.Sprintf("worker host %q is unhealthy", h.Name)
-		if h.LastError != "" {
-			msg += " (" + h.LastError + ")"
-		}
-		return msg
-	}
-	if needGPU {
-		var caps HostCapabilities
-		_ = json.Unmarshal(h.Capabilities, &caps)
-		if caps.GPUs != nil && *caps.GPUs <= 0 {
-			return fmt.Sprintf("worker host %q lacks a GPU (capabilities.gpus = 0), needed by gpu_report", h.Name)
+// plan validates one spec against the inputs (docs/DESIGN.md §5) and builds
+// its row: the directive (the requested one, else the default), the task
+// definitions, the host and the directive snapshot.
+func (in *runInputs) plan(idx int, sp runSpec) (*newRun, error) {
+	dir := in.Default
+	if sp.Req.DirectiveID != nil {
+		if dir = in.Directives[*sp.Req.DirectiveID]; dir == nil {
+			return nil, domain.NotFound("Directive not found")
 		}
 	}
-	return ""
+	defs, err := in.taskDefs(sp)
+	if err != nil {
+		return nil, err
+	}
+	hostID, routeErr := pickHost(in.Hosts, defs, sp.Req.TargetHostID)
+	if routeErr != nil && sp.Slot == nil {
+		return nil, routeErr
+	}
+	if dir == nil {
+		return nil, fmt.Errorf("default directive missing")
+	}
+	row := &newRun{Idx: idx, DirectiveID: dir.ID, Snapshot: directiveSnapshot(dir, sp.Schedule), HostID: hostID,
+		ScheduledFor: sp.Slot, HandOff: sp.Slot != nil}
+	if routeErr != nil {
+		// A slot's run is history even when it cannot run: it fails at once.
+		msg := routeErr.Error()
+		row.Error = &msg
+	}
+	for i, d := range defs {
+		job := newJob{Task: d.Key, Pos: i, Config: MergeConfig(d.DefaultConfig, dir.TaskConfig, d.Key),
+			MaxAttempts: d.MaxAttempts, Timeout: d.TimeoutSeconds}
+		if sp.Schedule != nil {
+			job.ScheduleID = &sp.Schedule.ID
+		}
+		row.Jobs = append(row.Jobs, job)
+	}
+	return row, nil
+}
+
+// taskDefs returns the task definitions a spec runs: a launch's requested
+// enabled tasks, or a schedule's task (whether enabled is the caller's rule:
+// run-now refuses a disabled task, a slot runs it).
+func (in *runInputs) taskDefs(sp runSpec) ([]TaskDefinition, error) {
+	if sp.Schedule == nil {
+		return resolveTasks(in.Tasks, sp.Req)
+	}
+	for _, d := range in.Tasks {
+		if d.Key == sp.Schedule.Task {
+			return []TaskDefinition{d}, nil
+		}
+	}
+	return nil, fmt.Errorf("task %q of schedule %d: %w", sp.Schedule.Task, sp.Schedule.ID, domain.ErrNotFound)
 }

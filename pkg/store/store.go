@@ -28,8 +28,6 @@ type Store struct {
 	wakeOnce sync.Once
 	wakeCh   chan struct{}
 	wakeDone chan struct{}
-
-	launcher launcher
 }
 
 // Options tune the connection pool.
@@ -84,8 +82,6 @@ func (s *Store) Close() error {
 	if s.wakeDone != nil {
 		close(s.wakeDone)
 	}
-	s.launcher.once.Do(func() { s.launcher.done = make(chan struct{}) })
-	close(s.launcher.done)
 	return s.sql.Close()
 }
 
