@@ -142,7 +142,8 @@ func TestScheduleValidation(t *testing.T) {
 }
 
 // TestRunNowSources: run-now builds its run from the schedule's directive,
-// custom text or the default directive, routes to its target host, and
+// else the default directive (with the schedule's custom text in the
+// snapshot), routes to its target host, and
 // refuses (400, no rows) when its task is disabled or its host unusable.
 func TestRunNowSources(t *testing.T) {
 	t.Parallel()
@@ -165,7 +166,8 @@ func TestRunNowSources(t *testing.T) {
 		t.Errorf("run-now job: %v", j)
 	}
 	r2 := runOf(custom)
-	if snap := objAt(t, r2, "directive_snapshot"); r2["directive_id"] != nil || snap["custom_directive_text"] != "look for OOM kills" {
+	if snap := objAt(t, r2, "directive_snapshot"); r2["directive_id"] == nil || snap["name"] != "default" ||
+		snap["custom_directive_text"] != "look for OOM kills" {
 		t.Errorf("run-now with custom text: %v", r2)
 	}
 	r3 := runOf(plain)
