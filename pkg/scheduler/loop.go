@@ -197,6 +197,7 @@ func (s *Scheduler) startJobs(ctx context.Context, free int) (int, error) {
 	}
 	for _, j := range started {
 		s.launch(j)
+		s.TestSignals.Started.Signal(j.ID)
 	}
 	return len(started), nil
 }
