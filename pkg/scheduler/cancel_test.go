@@ -18,7 +18,7 @@ func TestCancelStopsRunningJobWithinAHeartbeat(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
 	started, stopped := make(chan int64, 1), make(chan error, 1)
-	startReplica(t, st, "r", tasks.Registry{"noop": blocking(started, stopped)}, func(c *scheduler.Config) {
+	r := startReplica(t, st, "r", tasks.Registry{"noop": blocking(started, stopped)}, func(c *scheduler.Config) {
 		c.ClaimTTL = 900 * time.Millisecond // heartbeat every 300 ms
 	})
 	runID := launchNoop(t, st, 1)[0]
@@ -38,9 +38,9 @@ func TestCancelStopsRunningJobWithinAHeartbeat(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("running task never stopped after its run was cancelled")
 	}
-	eventually(t, 10*time.Second, "job recorded cancelled", func() bool {
+	waitFor(t, 10*time.Second, "job recorded cancelled", func() bool {
 		return countWhere(t, st, "jobs WHERE id = ? AND status = 'cancelled' AND completed_at IS NOT NULL", jobID) == 1
-	})
+	}, flushed(r)...)
 	if n := countWhere(t, st, "job_attempts WHERE job_id = ? AND outcome = 'cancelled' AND ended_at IS NOT NULL", jobID); n != 1 {
 		t.Fatal("attempt not recorded cancelled")
 	}
@@ -64,11 +64,11 @@ func TestCancelledPendingJobsNeverStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := newTracker()
-	startReplica(t, st, "r", tasks.Registry{"noop": tr.task(tasks.Noop())}, nil)
+	r := startReplica(t, st, "r", tasks.Registry{"noop": tr.task(tasks.Noop())}, nil)
 	other := launchNoop(t, st, 1)[0] // a later launch runs: the replica is working
-	eventually(t, 10*time.Second, "later run completed", func() bool {
+	waitFor(t, 10*time.Second, "later run completed", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", other) == 1
-	})
+	}, flushed(r)...)
 	if n := countWhere(t, st, "job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ?", runID); n != 0 {
 		t.Fatalf("cancelled run's job was attempted %d times", n)
 	}
@@ -93,12 +93,13 @@ func TestRunNowHonoursMaxPerJobAcrossReplicas(t *testing.T) {
 		}
 	}
 	reg := tasks.Registry{"noop": tasks.Noop()}
+	var rs []*replica
 	for _, name := range []string{"a", "b", "c"} {
-		startReplica(t, st, name, reg, nil)
+		rs = append(rs, startReplica(t, st, name, reg, nil))
 	}
-	eventually(t, 30*time.Second, "all run-now jobs completed", func() bool {
+	waitFor(t, 30*time.Second, "all run-now jobs completed", func() bool {
 		return countWhere(t, st, "jobs WHERE schedule_id = 600 AND status = 'completed'") == 8
-	})
+	}, flushed(rs...)...)
 	if peak := maxOverlap(t, st, "j.schedule_id = 600"); peak != 2 {
 		t.Fatalf("peak concurrent attempts = %d, want exactly 2", peak)
 	}

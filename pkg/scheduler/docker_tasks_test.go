@@ -20,14 +20,14 @@ func TestLaunchedDockerTasksCompleteWithArtifactsAndReport(t *testing.T) {
 	st := newStore(t)
 	pool := dockerhost.NewPool()
 	t.Cleanup(pool.Close)
-	startReplica(t, st, "r", tasks.Default(pool, tasks.LLMConfig{}), nil)
+	rep := startReplica(t, st, "r", tasks.Default(pool, tasks.LLMConfig{}), nil)
 	run, err := st.Launch(context.Background(), store.LaunchRequest{Tasks: []string{"log_triage", "service_map", "gpu_report"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "run completed", func() bool {
+	waitFor(t, 60*time.Second, "run completed", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status IN ('completed', 'failed')", run.ID) == 1
-	})
+	}, flushed(rep)...)
 	var r store.Run
 	testenv.SQL(t, st).Take(&r, run.ID)
 	if r.Status != "completed" {
@@ -57,14 +57,14 @@ func TestJobOnUnreachableHostFailsNamingTheHost(t *testing.T) {
 	testenv.SQL(t, st).Raw(`INSERT INTO worker_hosts (name, type, base_url) VALUES ('basement', 'docker_tcp', 'tcp://127.0.0.1:1') RETURNING id`).Scan(&hostID)
 	pool := dockerhost.NewPool()
 	t.Cleanup(pool.Close)
-	startReplica(t, st, "r", tasks.Default(pool, tasks.LLMConfig{}), nil)
+	r := startReplica(t, st, "r", tasks.Default(pool, tasks.LLMConfig{}), nil)
 	run, err := st.Launch(context.Background(), store.LaunchRequest{Tasks: []string{"service_map"}, TargetHostID: &hostID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "run failed", func() bool {
+	waitFor(t, 30*time.Second, "run failed", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'failed'", run.ID) == 1
-	})
+	}, flushed(r)...)
 	if n := countWhere(t, st, "jobs WHERE run_id = ? AND attempt = 2 AND error_message LIKE '%basement%'", run.ID); n != 1 {
 		var msg string
 		testenv.SQL(t, st).Raw(`SELECT error_message FROM jobs WHERE run_id = ?`, run.ID).Scan(&msg)

@@ -32,11 +32,11 @@ func TestRetryableAndPermanentErrors(t *testing.T) {
 			t.Parallel()
 			st := newStore(t)
 			testenv.SQL(t, st).Exec(`UPDATE task_definitions SET max_attempts = 3 WHERE key = 'noop'`)
-			startReplica(t, st, "r", tasks.Registry{"noop": failing(tc.err)}, nil)
+			r := startReplica(t, st, "r", tasks.Registry{"noop": failing(tc.err)}, nil)
 			runID := launchNoop(t, st, 1)[0]
-			eventually(t, 10*time.Second, "run failed", func() bool {
+			waitFor(t, 10*time.Second, "run failed", func() bool {
 				return countWhere(t, st, "runs WHERE id = ? AND status = 'failed'", runID) == 1
-			})
+			}, flushed(r)...)
 			if n := countWhere(t, st, "job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ? AND a.outcome = 'failed' AND a.error LIKE ?",
 				runID, "%"+tc.err.Error()+"%"); n != tc.attempts {
 				t.Fatalf("failed attempts = %d, want %d", n, tc.attempts)
@@ -58,11 +58,11 @@ func TestTaskTimeoutStopsAndRetries(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
-	startReplica(t, st, "r", tasks.Registry{"noop": hang}, nil)
+	r := startReplica(t, st, "r", tasks.Registry{"noop": hang}, nil)
 	runID := launchNoop(t, st, 1)[0]
-	eventually(t, 15*time.Second, "run failed", func() bool {
+	waitFor(t, 15*time.Second, "run failed", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'failed'", runID) == 1
-	})
+	}, flushed(r)...)
 	if n := countWhere(t, st, "jobs WHERE run_id = ? AND attempt = 2 AND error_message LIKE '%timed out after 1s%'", runID); n != 1 {
 		t.Fatal("job did not fail on its timeout after 2 attempts")
 	}

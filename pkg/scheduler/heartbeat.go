@@ -2,22 +2,30 @@ package scheduler
 
 import (
 	"context"
-	"time"
 
 	"go.uber.org/zap"
 )
 
 // heartbeat renews the leases of every job this replica executes, every
 // ClaimTTL/3, in one statement; it stops jobs whose run was cancelled and
-// jobs whose lease is gone (without writing anything for them).
-func (s *Scheduler) heartbeat(ctx context.Context) {
-	t := time.NewTicker(s.cfg.ClaimTTL / 3)
-	defer t.Stop()
+// jobs whose lease is gone (without writing anything for them). It runs
+// until the execution context ends, after the last job's end is written.
+func (s *Scheduler) heartbeat() {
+	every := s.cfg.ClaimTTL / 3
+	next := s.cfg.Clock.Now().Add(every)
 	for {
+		t := s.cfg.Clock.NewTimer(next.Sub(s.cfg.Clock.Now()))
 		select {
 		case <-s.execCtx.Done():
+			t.Stop()
 			return
-		case <-t.C:
+		case <-t.C():
+		}
+		// A fixed cadence, as a ticker's: a slow beat does not push the
+		// next one back, and missed beats are skipped, not bunched.
+		next = next.Add(every)
+		if now := s.cfg.Clock.Now(); next.Before(now) {
+			next = now.Add(every)
 		}
 		if s.paused.Load() {
 			continue
@@ -36,11 +44,13 @@ func (s *Scheduler) beat() {
 	if len(jobs) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ClaimTTL/3)
+	ctx, cancel := context.WithTimeout(s.execCtx, s.cfg.ClaimTTL/3)
 	defer cancel()
 	res, err := s.st.Heartbeat(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, jobs)
 	if err != nil {
-		s.log.Error("heartbeat failed", zap.Error(err), zap.Int("jobs", len(jobs)))
+		if s.execCtx.Err() == nil {
+			s.log.Error("heartbeat failed", zap.Error(err), zap.Int("jobs", len(jobs)))
+		}
 		return
 	}
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
+	"github.com/cyberbrain/cyberbrain/pkg/scheduler/testsignal"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
@@ -53,6 +55,7 @@ func startReplica(t *testing.T, st *store.Store, name string, reg tasks.Registry
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.TestSignals.Init(t) // before Run: Init is not synchronised with the signalling
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &replica{Scheduler: s, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- s.Run(ctx) }()
@@ -70,7 +73,41 @@ func (r *replica) stop(t *testing.T) {
 	r.done <- nil // let a second stop return at once
 }
 
-// eventually polls cond until it holds or the timeout passes.
+// waitFor checks cond now and again each time one of sigs fires, until it
+// holds or timeout passes. The signals are wake-ups (a batch of job ends
+// written, a pass's claims handled): cond reads the database state they
+// announce, which is committed before they fire.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool, sigs ...reflect.Value) {
+	t.Helper()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	cases := []reflect.SelectCase{{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)}}
+	for _, sig := range sigs {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: sig})
+	}
+	for !cond() {
+		if i, _, _ := reflect.Select(cases); i == 0 {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+	}
+}
+
+// sig is a test signal's channel for waitFor, whatever its value type.
+func sig[T any](s *testsignal.TestSignal[T]) reflect.Value { return reflect.ValueOf(s.C()) }
+
+// flushed returns the replicas' completer signals: a batch of job ends is
+// written (or given up on).
+func flushed(rs ...*replica) []reflect.Value {
+	sigs := make([]reflect.Value, len(rs))
+	for i, r := range rs {
+		sigs[i] = sig(&r.TestSignals.Flushed)
+	}
+	return sigs
+}
+
+// eventually polls cond until it holds or the timeout passes. Only the chaos
+// drill uses it: its replicas come and go inside chaosdrill (which also runs
+// in the bench's own process), out of reach of test signals.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

@@ -31,12 +31,13 @@ func TestTaskMaxConcurrentLimitsLaunchedRuns(t *testing.T) {
 	testenv.SQL(t, st).Exec(`UPDATE task_definitions SET max_concurrent = 3, default_config = '{"sleep_ms": 100}' WHERE key = 'noop'`)
 	launchNoop(t, st, 15)
 	reg := tasks.Registry{"noop": tasks.Noop()}
+	var rs []*replica
 	for _, name := range []string{"a", "b", "c", "d"} {
-		startReplica(t, st, name, reg, nil)
+		rs = append(rs, startReplica(t, st, name, reg, nil))
 	}
-	eventually(t, 30*time.Second, "all runs completed", func() bool {
+	waitFor(t, 30*time.Second, "all runs completed", func() bool {
 		return countWhere(t, st, "runs WHERE status = 'completed'") == 15
-	})
+	}, flushed(rs...)...)
 	if peak := maxOverlap(t, st, "j.task_type = 'noop'"); peak != 3 {
 		t.Fatalf("peak concurrent noop attempts = %d, want exactly 3", peak)
 	}
@@ -51,12 +52,13 @@ func TestHostMaxConcurrencyLimitsJobs(t *testing.T) {
 	testenv.SQL(t, st).Exec(`UPDATE worker_hosts SET capabilities = '{"max_concurrency": 2}' WHERE name = 'local'`)
 	testenv.SQL(t, st).Exec(`UPDATE jobs SET worker_host_id = (SELECT id FROM worker_hosts WHERE name = 'local') WHERE run_id = ANY(?)`, store.Int64s(runs))
 	reg := tasks.Registry{"noop": tasks.Noop()}
+	var rs []*replica
 	for _, name := range []string{"a", "b"} {
-		startReplica(t, st, name, reg, nil)
+		rs = append(rs, startReplica(t, st, name, reg, nil))
 	}
-	eventually(t, 30*time.Second, "all runs completed", func() bool {
+	waitFor(t, 30*time.Second, "all runs completed", func() bool {
 		return countWhere(t, st, "runs WHERE status = 'completed'") == 8
-	})
+	}, flushed(rs...)...)
 	if peak := maxOverlap(t, st, "j.worker_host_id IS NOT NULL"); peak != 2 {
 		t.Fatalf("peak concurrent attempts on the host = %d, want exactly 2", peak)
 	}

@@ -2,17 +2,17 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // listen wakes the loop on NOTIFY (launch, run-now, enable, schedule writes,
-// finished jobs) over a dedicated connection, reconnecting after failures.
-// The poll interval stays the fallback.
+// finished jobs) over the store's dedicated LISTEN connection, reconnecting
+// after failures. The poll interval stays the fallback.
 func (s *Scheduler) listen(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil && s.execCtx.Err() == nil {
@@ -24,7 +24,9 @@ func (s *Scheduler) listen(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-s.execCtx.Done():
+			return
+		case <-s.after(backoff):
 		}
 		backoff = min(backoff*2, 10*time.Second)
 	}
@@ -33,24 +35,21 @@ func (s *Scheduler) listen(ctx context.Context) {
 func (s *Scheduler) listenOnce(ctx context.Context) error {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() { // a killed replica drops its connection too
-		select {
-		case <-s.execCtx.Done():
-			cancel()
-		case <-lctx.Done():
-		}
-	}()
-	conn, err := pgx.Connect(lctx, s.st.URL())
+	// A killed replica drops its connection too.
+	stop := context.AfterFunc(s.execCtx, cancel)
+	defer stop()
+	l, err := s.st.Listen(lctx, domain.WakeChannel)
 	if err != nil {
-		return err
+		return fmt.Errorf("listen: %w", err)
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(lctx, "LISTEN "+domain.WakeChannel); err != nil {
-		return err
-	}
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		_ = l.Close(cctx)
+	}()
 	s.Nudge() // anything notified while we were away
 	for {
-		if _, err := conn.WaitForNotification(lctx); err != nil {
+		if _, err := l.WaitForNotification(lctx); err != nil {
 			return err
 		}
 		s.Nudge()

@@ -19,11 +19,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.log.Info(fmt.Sprintf("Scheduler starting (interval=%s)...", s.cfg.Interval),
 		zap.Duration("interval", s.cfg.Interval), zap.Int("max_claim", s.cfg.MaxClaim),
 		zap.Duration("claim_ttl", s.cfg.ClaimTTL), zap.Int("max_concurrent", s.cfg.MaxConcurrent))
-	s.startBackground(ctx)
-	if !s.cfg.PollOnly {
-		go s.listen(ctx)
-	}
-	lastIdleLog := time.Time{}
+	s.startBackground(ctx, !s.cfg.PollOnly)
 	for ctx.Err() == nil && !s.killed.Load() {
 		res, err := s.pass(ctx)
 		if err != nil && ctx.Err() == nil && !s.killed.Load() {
@@ -33,8 +29,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			continue // more work is likely waiting
 		}
 		// At most one idle line per interval, as the poll would print it.
-		if err == nil && res.idle() && s.Running() == 0 && time.Since(lastIdleLog) >= s.cfg.Interval {
-			lastIdleLog = time.Now()
+		if err == nil && res.idle() && s.Running() == 0 && s.idle.due(s.cfg.Clock.Now()) {
 			s.log.Info("No due schedules found")
 		}
 		s.sleep(ctx)
@@ -44,19 +39,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // RunOnce does one claim pass, waits for its jobs and returns (--once).
 func (s *Scheduler) RunOnce(ctx context.Context) error {
-	s.startBackground(ctx)
+	s.startBackground(ctx, false)
 	_, err := s.pass(ctx)
 	s.execWG.Wait()
 	if serr := s.shutdown(); err == nil {
 		err = serr
 	}
 	return err
-}
-
-func (s *Scheduler) startBackground(ctx context.Context) {
-	s.completer.Add(1)
-	go s.complete()
-	go s.heartbeat(ctx)
 }
 
 // sleep waits for a NOTIFY, freed capacity, the next due time or the poll
@@ -75,13 +64,13 @@ func (s *Scheduler) sleep(ctx context.Context) {
 			d = min(d, s.rescueEvery())
 		}
 	}
-	t := time.NewTimer(d)
+	t := s.cfg.Clock.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-s.execCtx.Done():
 	case <-s.wake:
-	case <-t.C:
+	case <-t.C():
 	}
 }
 
@@ -152,6 +141,7 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
 	for _, c := range slots {
 		s.fire(ctx, c)
 	}
+	s.TestSignals.Claimed.Signal(len(claimed))
 	return len(claimed), nil
 }
 
@@ -207,6 +197,7 @@ func (s *Scheduler) startJobs(ctx context.Context, free int) (int, error) {
 	}
 	for _, j := range started {
 		s.launch(j)
+		s.TestSignals.Started.Signal(j.ID)
 	}
 	return len(started), nil
 }
@@ -215,13 +206,13 @@ func (s *Scheduler) startJobs(ctx context.Context, free int) (int, error) {
 func (s *Scheduler) loadLimits(ctx context.Context) (store.Limits, error) {
 	s.limitsMu.Lock()
 	defer s.limitsMu.Unlock()
-	if time.Since(s.limitsLoaded) < 500*time.Millisecond {
+	if s.since(s.limitsLoaded) < 500*time.Millisecond {
 		return s.limits, nil
 	}
 	l, err := s.st.LoadLimits(ctx)
 	if err != nil {
 		return l, err
 	}
-	s.limits, s.limitsLoaded = l, time.Now()
+	s.limits, s.limitsLoaded = l, s.cfg.Clock.Now()
 	return l, nil
 }

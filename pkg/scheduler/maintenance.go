@@ -11,9 +11,11 @@ import (
 
 // maintain does the periodic work replicas share: rescue of expired job
 // leases (SKIP LOCKED splits it), and — one replica at a time, under an
-// advisory lock — retention pruning and worker host health checks.
+// advisory lock — retention pruning and worker host health checks. Rescue
+// runs inline in the pass; pruning and health checks run in the background
+// (they may be slow) and are awaited when the replica stops.
 func (s *Scheduler) maintain(ctx context.Context) {
-	now := time.Now()
+	now := s.cfg.Clock.Now()
 	if now.Sub(s.lastRescue) >= s.rescueEvery() {
 		s.lastRescue = now
 		rescued, err := s.st.RescueExpired(ctx, 500, s.cfg.RetryBackoff)
@@ -25,6 +27,7 @@ func (s *Scheduler) maintain(ctx context.Context) {
 			if r.Status == "pending" {
 				retried++
 			}
+			s.TestSignals.Rescued.Signal(r.ID)
 			s.log.Warn("Rescued job with an expired lease", zap.Int64("job_id", r.ID), zap.Int64("run_id", r.RunID),
 				zap.String("lost_claimant", r.LostBy), zap.Int("attempt", r.Attempt), zap.String("now", r.Status))
 		}
@@ -34,17 +37,19 @@ func (s *Scheduler) maintain(ctx context.Context) {
 	}
 	if s.cfg.Retention > 0 && now.Sub(s.lastRetention) >= time.Hour {
 		s.lastRetention = now
-		go s.exclusive(ctx, "retention", func(ctx context.Context) error {
-			n, err := s.st.PruneFinishedRuns(ctx, s.cfg.Retention, 10000)
-			if n > 0 {
-				s.log.Info("Pruned finished runs", zap.Int64("runs", n), zap.Duration("older_than", s.cfg.Retention))
-			}
-			return err
+		s.goMaintenance(func(ctx context.Context) {
+			s.exclusive(ctx, "retention", func(ctx context.Context) error {
+				n, err := s.st.PruneFinishedRuns(ctx, s.cfg.Retention, 10000)
+				if n > 0 {
+					s.log.Info("Pruned finished runs", zap.Int64("runs", n), zap.Duration("older_than", s.cfg.Retention))
+				}
+				return err
+			})
 		})
 	}
 	if s.cfg.HealthCheck != nil && now.Sub(s.lastHealth) >= s.cfg.HealthInterval {
 		s.lastHealth = now
-		go s.exclusive(ctx, "host-health", s.cfg.HealthCheck)
+		s.goMaintenance(func(ctx context.Context) { s.exclusive(ctx, "host-health", s.cfg.HealthCheck) })
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
+	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // A paused replica whose job was rescued may, once resumed, claim that same
@@ -45,13 +47,13 @@ func TestResumedReplicaReclaimingItsJobStopsTheStaleExecution(t *testing.T) {
 	r.Pause(true)
 	// Another replica's maintenance rescues the expired lease (the paused one
 	// does no maintenance).
-	eventually(t, 10*time.Second, "lease rescued", func() bool {
-		_, err := st.RescueExpired(context.Background(), 10, func(int) time.Duration { return 0 })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return countWhere(t, st, "jobs WHERE run_id = ? AND status = 'pending' AND attempt = 1", runID) == 1
-	})
+	waitLeaseExpired(t, st, runID)
+	if _, err := st.RescueExpired(context.Background(), 10, func(int) time.Duration { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if countWhere(t, st, "jobs WHERE run_id = ? AND status = 'pending' AND attempt = 1", runID) != 1 {
+		t.Fatal("expired lease not rescued")
+	}
 	r.Pause(false) // the replica claims the job again at once, before its next heartbeat
 	select {
 	case a := <-started:
@@ -69,9 +71,9 @@ func TestResumedReplicaReclaimingItsJobStopsTheStaleExecution(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stale execution of attempt 1 was never stopped")
 	}
-	eventually(t, 10*time.Second, "run completed by attempt 2", func() bool {
+	waitFor(t, 10*time.Second, "run completed by attempt 2", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", runID) == 1
-	})
+	}, flushed(r)...)
 	if n := countWhere(t, st, "job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ?", runID); n != 2 {
 		t.Fatalf("attempts = %d, want 2 (the new attempt must keep its lease)", n)
 	}
@@ -82,4 +84,24 @@ func TestResumedReplicaReclaimingItsJobStopsTheStaleExecution(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("replica did not shut down")
 	}
+}
+
+// waitLeaseExpired sleeps until the lease of the run's job has expired on
+// the database clock (the lease's only clock). It reads the lease again
+// after each sleep: a heartbeat in flight when the replica was paused may
+// still renew it once.
+func waitLeaseExpired(t *testing.T, st *store.Store, runID int64) {
+	t.Helper()
+	for range 3 {
+		var left float64
+		if err := testenv.SQL(t, st).Raw(`SELECT coalesce(extract(epoch FROM max(claimed_until) - now()), 0) FROM jobs WHERE run_id = ?`,
+			runID).Scan(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if left <= 0 {
+			return
+		}
+		time.Sleep(time.Duration(left*float64(time.Second)) + 10*time.Millisecond)
+	}
+	t.Fatal("the lease kept being renewed while its replica was paused")
 }

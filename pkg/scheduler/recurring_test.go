@@ -21,10 +21,10 @@ func TestRecurringScheduleFiresOnceForMissedSlotsWithoutDrift(t *testing.T) {
 	}
 	var slot time.Time
 	testenv.SQL(t, st).Raw(`SELECT next_run_at FROM schedules WHERE id = 7`).Scan(&slot)
-	startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
-	eventually(t, 10*time.Second, "the slot's run completed", func() bool {
+	r := startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
+	waitFor(t, 10*time.Second, "the slot's run completed", func() bool {
 		return countWhere(t, st, "runs WHERE status = 'completed'") == 1
-	})
+	}, flushed(r)...)
 	var sch store.Schedule
 	testenv.SQL(t, st).Take(&sch, 7)
 	if want := slot.Add(90 * time.Minute); sch.NextRunAt == nil || !sch.NextRunAt.Equal(want) {
@@ -53,10 +53,10 @@ func TestDoubleFireOfASlotIsHarmless(t *testing.T) {
 	// Another replica already fired this slot.
 	testenv.SQL(t, st).Exec(`WITH r AS (INSERT INTO runs (status) VALUES ('completed') RETURNING id)
 		INSERT INTO scheduled_runs (schedule_id, run_id, scheduled_for, status) SELECT 8, id, ?, 'finished' FROM r`, slot)
-	startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
-	eventually(t, 10*time.Second, "schedule advanced", func() bool {
+	r := startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
+	waitFor(t, 10*time.Second, "schedule advanced", func() bool {
 		return countWhere(t, st, "schedules WHERE id = 8 AND next_run_at > now() AND claimed_by = ''") == 1
-	})
+	}, sig(&r.TestSignals.Claimed))
 	if n := countWhere(t, st, "runs"); n != 1 {
 		t.Fatalf("runs = %d, want only the first fire's", n)
 	}
@@ -69,13 +69,13 @@ func TestOneShotScheduleFiresOnceAndEnds(t *testing.T) {
 	st := newStore(t)
 	testenv.SQL(t, st).Exec(`INSERT INTO schedules (id, name, task, schedule_type, next_run_at, due_at)
 		VALUES (9, 'once', 'noop', 'one_shot', now() - interval '1 second', now() - interval '1 second')`)
-	startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
-	eventually(t, 10*time.Second, "the one-shot run completed", func() bool {
+	r := startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
+	waitFor(t, 10*time.Second, "the one-shot run completed", func() bool {
 		return countWhere(t, st, "runs r JOIN scheduled_runs sr ON sr.run_id = r.id WHERE sr.schedule_id = 9 AND r.status = 'completed'") == 1
-	})
-	eventually(t, 5*time.Second, "schedule ended", func() bool {
+	}, flushed(r)...)
+	waitFor(t, 5*time.Second, "schedule ended", func() bool {
 		return countWhere(t, st, "schedules WHERE id = 9 AND NOT enabled AND next_run_at IS NULL AND due_at IS NULL AND last_run_at IS NOT NULL AND claimed_by = ''") == 1
-	})
+	}, sig(&r.TestSignals.Claimed), sig(&r.TestSignals.Flushed))
 	if n := countWhere(t, st, "runs"); n != 1 {
 		t.Fatalf("%d runs, want 1", n)
 	}

@@ -8,9 +8,6 @@ package scheduler
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,76 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
-	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
-
-// Config configures one replica.
-type Config struct {
-	Store  *store.Store
-	Logger *zap.Logger
-	Tasks  tasks.Registry
-
-	Claimant        string        // unique per replica; default hostname:pid
-	Interval        time.Duration // poll interval (fallback to NOTIFY)
-	MaxClaim        int           // schedules per claim
-	ClaimTTL        time.Duration // lease length; heartbeats every ClaimTTL/3
-	MaxConcurrent   int           // jobs this replica executes at once
-	PollOnly        bool          // no LISTEN (for poolers that break it)
-	ShutdownTimeout time.Duration // how long running jobs may finish on SIGTERM
-	Retention       time.Duration // finished runs older than this are pruned (0 = keep)
-
-	// RetryBackoff is the delay before retry number attempt+1; default
-	// exponential from 1 s, capped at 5 min, with jitter.
-	RetryBackoff func(attempt int) time.Duration
-	// HealthCheck runs one worker-host health pass; one replica at a time
-	// runs it every HealthInterval. Nil disables health checks.
-	HealthCheck    func(ctx context.Context) error
-	HealthInterval time.Duration
-}
-
-func (c *Config) defaults() {
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
-	}
-	if c.Claimant == "" {
-		host, _ := os.Hostname()
-		c.Claimant = fmt.Sprintf("%s:%d", host, os.Getpid())
-	}
-	if c.Interval <= 0 {
-		c.Interval = 30 * time.Second
-	}
-	if c.MaxClaim <= 0 {
-		c.MaxClaim = 10
-	}
-	if c.ClaimTTL <= 0 {
-		c.ClaimTTL = 2 * time.Minute
-	}
-	if c.MaxConcurrent <= 0 {
-		c.MaxConcurrent = 10
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 30 * time.Second
-	}
-	if c.RetryBackoff == nil {
-		c.RetryBackoff = DefaultBackoff
-	}
-	if c.HealthInterval <= 0 {
-		c.HealthInterval = 30 * time.Second
-	}
-}
-
-// DefaultBackoff is exponential from 1 s (1, 2, 4 … s), capped at 5 min,
-// with ±20 % jitter so retried jobs do not stampede.
-func DefaultBackoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	d := time.Second << min(attempt-1, 9)
-	if d > 5*time.Minute {
-		d = 5 * time.Minute
-	}
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
 
 // Scheduler is one replica.
 type Scheduler struct {
@@ -104,8 +32,13 @@ type Scheduler struct {
 	execCancel context.CancelCauseFunc
 	execWG     sync.WaitGroup
 
-	finishes  chan finishItem
-	completer sync.WaitGroup
+	completer *completer
+
+	// Every background goroutine (heartbeat, listener, maintenance) runs
+	// in bg, so shutdown can wait for all of them; bgCtx ends them.
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 
 	killed atomic.Bool
 	paused atomic.Bool
@@ -118,6 +51,11 @@ type Scheduler struct {
 	lastRescue    time.Time
 	lastRetention time.Time
 	lastHealth    time.Time
+	idle          idleLog
+
+	// TestSignals are inert unless a test calls TestSignals.Init before
+	// Run or RunOnce.
+	TestSignals TestSignals
 }
 
 // New builds a replica.
@@ -127,13 +65,14 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	cfg.defaults()
 	s := &Scheduler{
-		cfg:      cfg,
-		st:       cfg.Store,
-		log:      cfg.Logger.With(zap.String("claimant", cfg.Claimant)),
-		wake:     make(chan struct{}, 1),
-		running:  map[int64]*execution{},
-		finishes: make(chan finishItem, 4096),
+		cfg:     cfg,
+		st:      cfg.Store,
+		log:     cfg.Logger.With(zap.String("claimant", cfg.Claimant)),
+		wake:    make(chan struct{}, 1),
+		running: map[int64]*execution{},
 	}
+	s.idle.every = cfg.Interval
+	s.completer = s.newCompleter()
 	s.execCtx, s.execCancel = context.WithCancelCause(context.Background())
 	return s, nil
 }

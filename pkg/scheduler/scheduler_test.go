@@ -18,11 +18,14 @@ import (
 func TestLaunchedRunCompletesThroughNotify(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	startReplica(t, st, "r1", tasks.Registry{"noop": tasks.Noop()}, nil)
+	r := startReplica(t, st, "r1", tasks.Registry{"noop": tasks.Noop()}, nil)
 	runID := launchNoop(t, st, 1)[0]
-	eventually(t, 5*time.Second, "run completed", func() bool {
+	waitFor(t, 5*time.Second, "run completed", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", runID) == 1
-	})
+	}, flushed(r)...)
+	if f := r.TestSignals.Finished.WaitOrTimeout(); f.Status != "completed" || f.Attempt != 1 {
+		t.Fatalf("finished signal = %+v", f)
+	}
 	var sch store.Schedule
 	if err := testenv.SQL(t, st).Where("name = ?", "launch-run-"+itoa(runID)+"-noop").Take(&sch).Error; err != nil {
 		t.Fatal(err)
@@ -49,13 +52,14 @@ func TestReplicasExecuteEachJobExactlyOnce(t *testing.T) {
 	st := newStore(t)
 	tr := newTracker()
 	reg := tasks.Registry{"noop": tr.task(tasks.Noop())}
+	var rs []*replica
 	for _, name := range []string{"a", "b", "c"} {
-		startReplica(t, st, name, reg, nil)
+		rs = append(rs, startReplica(t, st, name, reg, nil))
 	}
 	runs := launchNoop(t, st, 300)
-	eventually(t, 30*time.Second, "all runs completed", func() bool {
+	waitFor(t, 30*time.Second, "all runs completed", func() bool {
 		return countWhere(t, st, "runs WHERE status = 'completed'") == len(runs)
-	})
+	}, flushed(rs...)...)
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	if len(tr.overlap) > 0 {
@@ -112,12 +116,15 @@ func TestPausedReplicaLosesLeaseAndWritesNothing(t *testing.T) {
 	runID := launchNoop(t, st, 1)[0]
 	jobID := <-started
 	a.Pause(true)
-	startReplica(t, st, "rescuer", tasks.Registry{"noop": quick("done by rescuer")}, func(c *scheduler.Config) {
+	rescuer := startReplica(t, st, "rescuer", tasks.Registry{"noop": quick("done by rescuer")}, func(c *scheduler.Config) {
 		c.ClaimTTL = 900 * time.Millisecond
 	})
-	eventually(t, 10*time.Second, "job completed by the rescuer", func() bool {
+	if id := rescuer.TestSignals.Rescued.WaitOrTimeout(); id != jobID {
+		t.Fatalf("rescuer rescued job %d, want %d", id, jobID)
+	}
+	waitFor(t, 10*time.Second, "job completed by the rescuer", func() bool {
 		return countWhere(t, st, "jobs WHERE id = ? AND status = 'completed' AND result->>'summary' = 'done by rescuer'", jobID) == 1
-	})
+	}, flushed(rescuer)...)
 	a.Pause(false)
 	select {
 	case cause := <-stopped:
@@ -153,12 +160,15 @@ func TestKilledReplicasJobIsRetriedElsewhere(t *testing.T) {
 	launchNoop(t, st, 1)
 	jobID := <-started
 	a.Kill()
-	startReplica(t, st, "survivor", tasks.Registry{"noop": quick("survived")}, func(c *scheduler.Config) {
+	survivor := startReplica(t, st, "survivor", tasks.Registry{"noop": quick("survived")}, func(c *scheduler.Config) {
 		c.ClaimTTL = 900 * time.Millisecond
 	})
-	eventually(t, 10*time.Second, "job completed by the survivor", func() bool {
+	if id := survivor.TestSignals.Rescued.WaitOrTimeout(); id != jobID {
+		t.Fatalf("survivor rescued job %d, want %d", id, jobID)
+	}
+	waitFor(t, 10*time.Second, "job completed by the survivor", func() bool {
 		return countWhere(t, st, "jobs WHERE id = ? AND status = 'completed' AND attempt = 2", jobID) == 1
-	})
+	}, flushed(survivor)...)
 	if n := countWhere(t, st, "job_attempts WHERE job_id = ? AND attempt = 1 AND outcome = 'lost' AND claimant = 'victim' AND error LIKE '%victim%'", jobID); n != 1 {
 		t.Fatal("lost attempt not recorded with the claimant's name")
 	}
@@ -176,12 +186,12 @@ func TestLostJobWithoutAttemptsLeftFails(t *testing.T) {
 	runID := launchNoop(t, st, 1)[0]
 	<-started
 	a.Kill()
-	startReplica(t, st, "other", tasks.Registry{"noop": quick("x")}, func(c *scheduler.Config) {
+	other := startReplica(t, st, "other", tasks.Registry{"noop": quick("x")}, func(c *scheduler.Config) {
 		c.ClaimTTL = 900 * time.Millisecond
 	})
-	eventually(t, 10*time.Second, "run failed", func() bool {
+	waitFor(t, 10*time.Second, "run failed", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'failed' AND error_message LIKE '%gone%'", runID) == 1
-	})
+	}, sig(&other.TestSignals.Rescued)) // rescue, not the completer, fails a job with no attempt left
 	if n := countWhere(t, st, "scheduled_runs WHERE run_id = ? AND status = 'failed'", runID); n != 1 {
 		t.Fatal("scheduled run not failed")
 	}

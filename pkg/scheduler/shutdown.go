@@ -17,12 +17,14 @@ func (s *Scheduler) shutdown() error {
 	if n := s.Running(); n > 0 {
 		s.log.Info("Scheduler stopping: waiting for running jobs", zap.Int("jobs", n), zap.Duration("timeout", s.cfg.ShutdownTimeout))
 	}
-	deadline := time.Now().Add(s.cfg.ShutdownTimeout)
-	for s.Running() > 0 && time.Now().Before(deadline) {
+	deadline := s.cfg.Clock.Now().Add(s.cfg.ShutdownTimeout)
+	for s.Running() > 0 && s.cfg.Clock.Now().Before(deadline) {
+		t := s.cfg.Clock.NewTimer(50 * time.Millisecond)
 		select {
 		case <-s.wake:
-		case <-time.After(50 * time.Millisecond):
+		case <-t.C():
 		}
+		t.Stop()
 	}
 	s.releaseRemaining()
 	s.stopBackground()
@@ -49,11 +51,4 @@ func (s *Scheduler) releaseRemaining() {
 		return
 	}
 	s.log.Info("Handed running jobs back for another replica", zap.Int("jobs", n))
-}
-
-func (s *Scheduler) stopBackground() {
-	s.execWG.Wait()
-	close(s.finishes)
-	s.completer.Wait()
-	s.execCancel(errShutdown)
 }

@@ -48,10 +48,10 @@ func TestShutdownHandsBackJobsThatOutlastTheTimeout(t *testing.T) {
 	if n := countWhere(t, st, "job_attempts WHERE job_id = ? AND attempt = 1 AND ended_at IS NOT NULL AND error LIKE 'released%'", jobID); n != 1 {
 		t.Fatal("released attempt not recorded")
 	}
-	startReplica(t, st, "next", tasks.Registry{"noop": quick("picked up")}, nil)
-	eventually(t, 10*time.Second, "run completed by the next replica", func() bool {
+	next := startReplica(t, st, "next", tasks.Registry{"noop": quick("picked up")}, nil)
+	waitFor(t, 10*time.Second, "run completed by the next replica", func() bool {
 		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", runID) == 1
-	})
+	}, flushed(next)...)
 }
 
 // --once: one claim pass, its jobs run to the end, then it returns.

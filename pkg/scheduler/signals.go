@@ -1,0 +1,30 @@
+package scheduler
+
+import "github.com/cyberbrain/cyberbrain/pkg/scheduler/testsignal"
+
+// TestSignals are the points of a replica's work tests wait on instead of
+// polling the database. Inert unless Init is called, which must happen
+// before Run or RunOnce.
+type TestSignals struct {
+	Claimed  testsignal.TestSignal[int]            // a pass claimed and handled this many schedules (> 0)
+	Started  testsignal.TestSignal[int64]          // a job (by id) started executing here
+	Finished testsignal.TestSignal[FinishedSignal] // a job's end was written and accepted
+	Rescued  testsignal.TestSignal[int64]          // this replica's maintenance rescued a job (by id) with an expired lease
+	Flushed  testsignal.TestSignal[int]            // the completer is done with a batch of this many ends (written, rejected or given up)
+}
+
+// FinishedSignal is a written job end.
+type FinishedSignal struct {
+	JobID   int64
+	Attempt int
+	Status  string
+}
+
+// Init arms every signal. Tests only.
+func (ts *TestSignals) Init(tb testsignal.TB) {
+	ts.Claimed.Init(tb)
+	ts.Started.Init(tb)
+	ts.Finished.Init(tb)
+	ts.Rescued.Init(tb)
+	ts.Flushed.Init(tb)
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Listener is a dedicated connection LISTENing on one channel. LISTEN is
+// session state, so it cannot share the pool: a pooled connection would
+// drop the subscription when returned. It lives here so that every
+// connection cyberbrain opens is configured in one package.
+type Listener struct {
+	conn    *pgx.Conn
+	channel string
+}
+
+// Notification is one NOTIFY received by a Listener.
+type Notification struct {
+	Channel string
+	Payload string
+}
+
+// Listen opens a connection to the store's database with the session
+// settings of Open (UTC time zone, timestamptz scanned as UTC) and LISTENs
+// on channel. The caller must Close it.
+func (s *Store) Listen(ctx context.Context, channel string) (*Listener, error) {
+	// pgxpool's parser, as in Open: it strips pool_* parameters that a
+	// plain connection would send to the server as unknown settings.
+	cfg, err := pgxpool.ParseConfig(s.url)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: parse database url: %w", channel, err)
+	}
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: connect: %w", channel, err)
+	}
+	conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+		Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		_ = conn.Close(context.Background())
+		return nil, fmt.Errorf("listen %s: %w", channel, err)
+	}
+	return &Listener{conn: conn, channel: channel}, nil
+}
+
+// WaitForNotification blocks until a notification arrives, ctx ends or the
+// connection fails; after an error the Listener is unusable: Close it and
+// Listen again.
+func (l *Listener) WaitForNotification(ctx context.Context) (Notification, error) {
+	n, err := l.conn.WaitForNotification(ctx)
+	if err != nil {
+		return Notification{}, fmt.Errorf("wait for notification on %s: %w", l.channel, err)
+	}
+	return Notification{Channel: n.Channel, Payload: n.Payload}, nil
+}
+
+// Close closes the connection (ending the LISTEN). It does not wait for a
+// server that no longer answers beyond ctx.
+func (l *Listener) Close(ctx context.Context) error {
+	if err := l.conn.Close(ctx); err != nil {
+		return fmt.Errorf("close listener on %s: %w", l.channel, err)
+	}
+	return nil
+}
