@@ -3,11 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Listener is a dedicated connection LISTENing on one channel. LISTEN is
@@ -29,19 +26,15 @@ type Notification struct {
 // settings of Open (UTC time zone, timestamptz scanned as UTC) and LISTENs
 // on channel. The caller must Close it.
 func (s *Store) Listen(ctx context.Context, channel string) (*Listener, error) {
-	// pgxpool's parser, as in Open: it strips pool_* parameters that a
-	// plain connection would send to the server as unknown settings.
-	cfg, err := pgxpool.ParseConfig(s.url)
+	cfg, err := connConfig(s.url)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: parse database url: %w", channel, err)
+		return nil, fmt.Errorf("listen %s: %w", channel, err)
 	}
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: connect: %w", channel, err)
 	}
-	conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
-		Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+	registerUTC(conn)
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		_ = conn.Close(context.Background())
 		return nil, fmt.Errorf("listen %s: %w", channel, err)

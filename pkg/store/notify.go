@@ -11,7 +11,8 @@ import (
 // a launch, a run-now, finished jobs. It is called after the caller's commit.
 // Notifications are sent by one goroutine per store and coalesce: many
 // launches in flight cost one NOTIFY, and no transaction holds Postgres'
-// global notify lock at commit (which would serialise every launch).
+// global notify lock at commit (which would serialise every launch). Close
+// stops the notifier goroutine and waits for it.
 func (s *Store) Wake() {
 	s.wakeOnce.Do(s.startNotifier)
 	select {
@@ -23,7 +24,9 @@ func (s *Store) Wake() {
 func (s *Store) startNotifier() {
 	s.wakeCh = make(chan struct{}, 1)
 	s.wakeDone = make(chan struct{})
+	s.wakeWG.Add(1)
 	go func() {
+		defer s.wakeWG.Done()
 		for {
 			select {
 			case <-s.wakeDone:

@@ -28,6 +28,7 @@ type Store struct {
 	wakeOnce sync.Once
 	wakeCh   chan struct{}
 	wakeDone chan struct{}
+	wakeWG   sync.WaitGroup
 }
 
 // Options tune the connection pool.
@@ -37,16 +38,12 @@ type Options struct {
 
 // Open connects to the database at url.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := connConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse database url: %w", err)
+		return nil, err
 	}
-	// Session time zone UTC, and timestamptz scanned as UTC, so every API
-	// timestamp renders as RFC 3339 UTC.
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	sqlDB := stdlib.OpenDB(*cfg.ConnConfig, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
-		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
-			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+		registerUTC(c)
 		return nil
 	}))
 	if opts.MaxConns <= 0 {
@@ -81,6 +78,7 @@ func (s *Store) Close() error {
 	s.wakeOnce.Do(func() {}) // no notifier may start after Close
 	if s.wakeDone != nil {
 		close(s.wakeDone)
+		s.wakeWG.Wait()
 	}
 	return s.sql.Close()
 }
@@ -105,4 +103,23 @@ type Tx struct {
 // InTx runs fn in a transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error { return fn(&Tx{db: db}) })
+}
+
+// connConfig parses url with the session settings every connection gets:
+// time zone UTC, so every API timestamp renders as RFC 3339 UTC. pgxpool's
+// parser strips pool_* parameters a plain connection would send to the
+// server as unknown settings.
+func connConfig(url string) (*pgx.ConnConfig, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	return cfg.ConnConfig, nil
+}
+
+// registerUTC makes c scan timestamptz as UTC.
+func registerUTC(c *pgx.Conn) {
+	c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+		Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
 }
