@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // Outcome of one execution attempt as the executing replica saw it.
@@ -34,7 +36,7 @@ type Finish struct {
 type FinishedJob struct {
 	ID       int64
 	RunID    int64
-	Status   string
+	Status   domain.JobStatus
 	Attempt  int
 	TaskType string
 }
@@ -42,7 +44,7 @@ type FinishedJob struct {
 // RunTransition is a run whose status changed in a batch.
 type RunTransition struct {
 	ID     int64
-	Status string
+	Status domain.RunStatus
 }
 
 // FinishResult tells the executing replica what was accepted.
