@@ -16,7 +16,7 @@ import (
 // are write-only: accepted here, never returned.
 type hostInput struct {
 	Name         Opt[string]          `json:"name"`
-	Type         Opt[string]          `json:"type"`
+	Type         Opt[domain.HostType] `json:"type"`
 	BaseURL      Opt[string]          `json:"base_url"`
 	TLSCA        Opt[string]          `json:"tls_ca"`
 	TLSCert      Opt[string]          `json:"tls_cert"`
@@ -34,7 +34,7 @@ type hostInput struct {
 }
 
 // baseURLSchemes lists the URL schemes each host type may use.
-var baseURLSchemes = map[string][]string{
+var baseURLSchemes = map[domain.HostType][]string{
 	domain.HostDockerSocket: {"unix://"},
 	domain.HostDockerTCP:    {"tcp://", "https://", "http://"},
 	domain.HostDockerSSH:    {"ssh://"},
@@ -50,11 +50,14 @@ func (in *hostInput) apply(h *store.WorkerHost, full bool) error {
 	for _, p := range []struct {
 		o   Opt[string]
 		dst *string
-	}{{in.Name, &h.Name}, {in.Type, &h.Type}, {in.BaseURL, &h.BaseURL}, {in.TLSCA, &h.TLSCA},
+	}{{in.Name, &h.Name}, {in.BaseURL, &h.BaseURL}, {in.TLSCA, &h.TLSCA},
 		{in.TLSCert, &h.TLSCert}, {in.TLSKey, &h.TLSKey}} {
 		if p.o.Set {
 			*p.dst = p.o.V
 		}
+	}
+	if in.Type.Set { // validated below against baseURLSchemes
+		h.Type = in.Type.V
 	}
 	h.Name = strings.TrimSpace(h.Name)
 	if h.Name == "" || len(h.Name) > 200 {
@@ -67,11 +70,11 @@ func (in *hostInput) apply(h *store.WorkerHost, full bool) error {
 		h.Enabled = in.Enabled.V
 	}
 	if schemes, ok := baseURLSchemes[h.Type]; !ok {
-		bad("type", "must be one of "+strings.Join(domain.HostTypes, ", "))
+		bad("type", "must be one of "+strings.Join(domain.Strings(domain.HostTypes), ", "))
 	} else if h.BaseURL != "" && !hasAnyPrefix(h.BaseURL, schemes) {
-		bad("base_url", "a "+h.Type+" host's base_url starts with "+strings.Join(schemes, " or "))
+		bad("base_url", "a "+string(h.Type)+" host's base_url starts with "+strings.Join(schemes, " or "))
 	} else if h.BaseURL == "" && h.Type != domain.HostDockerSocket {
-		bad("base_url", "is required for a "+h.Type+" host")
+		bad("base_url", "is required for a "+string(h.Type)+" host")
 	}
 	if in.Capabilities.Set {
 		h.Capabilities = json.RawMessage(`{}`)

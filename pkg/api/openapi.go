@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 var echoParam = regexp.MustCompile(`:([a-z_]+)`)
@@ -38,7 +40,7 @@ var requestSchemas = obj{
 		"name": obj{"type": "string"}, "task_key": obj{"type": "string"}, "task": obj{"type": "string"},
 		"directive_id": obj{"type": "integer", "nullable": true}, "custom_directive_text": obj{"type": "string"},
 		"target_host_id": obj{"type": "integer", "nullable": true}, "enabled": obj{"type": "boolean"},
-		"schedule_type":    obj{"type": "string", "enum": []string{"one_shot", "interval", "cron"}},
+		"schedule_type":    obj{"type": "string", "enum": domain.Strings(domain.ScheduleTypes)},
 		"interval_minutes": obj{"type": "integer", "nullable": true}, "cron_expr": obj{"type": "string"},
 		"timezone": obj{"type": "string"}, "max_global": obj{"type": "integer", "nullable": true},
 		"max_per_job": obj{"type": "integer", "nullable": true},
@@ -56,7 +58,7 @@ var requestSchemas = obj{
 		"tags": obj{"type": "array", "items": obj{"type": "string"}},
 	}},
 	"WorkerHost": obj{"type": "object", "required": []string{"name"}, "properties": obj{
-		"name": obj{"type": "string"}, "type": obj{"type": "string", "enum": []string{"docker_socket", "docker_tcp", "docker_ssh"}},
+		"name": obj{"type": "string"}, "type": obj{"type": "string", "enum": domain.Strings(domain.HostTypes)},
 		"base_url": obj{"type": "string"}, "tls_ca": obj{"type": "string", "writeOnly": true},
 		"tls_cert": obj{"type": "string", "writeOnly": true}, "tls_key": obj{"type": "string", "writeOnly": true},
 		"tls_verify": obj{"type": "boolean"}, "capabilities": obj{"type": "object"}, "enabled": obj{"type": "boolean"},

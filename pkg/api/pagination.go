@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,11 +98,12 @@ func idQuery(c echo.Context, name string) (*int64, error) {
 	return &n, nil
 }
 
-// enumQuery reads an optional filter that must be one of set.
-func enumQuery(c echo.Context, name string, set []string) (string, error) {
-	v := c.QueryParam(name)
-	if v != "" && !domain.Contains(set, v) {
-		return "", fieldError(name, "must be one of "+strings.Join(set, ", "))
+// enumQuery reads an optional filter that must be one of set (a typed list
+// such as domain.RunStatuses); "" means no filter.
+func enumQuery[T ~string](c echo.Context, name string, set []T) (T, error) {
+	v := T(c.QueryParam(name))
+	if v != "" && !slices.Contains(set, v) {
+		return "", fieldError(name, "must be one of "+strings.Join(domain.Strings(set), ", "))
 	}
 	return v, nil
 }

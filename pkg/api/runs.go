@@ -17,9 +17,11 @@ func (s *Server) listRuns(c echo.Context) error {
 		return err
 	}
 	var f store.RunFilter
-	if f.Status, err = enumQuery(c, "status", domain.RunStatuses); err != nil {
+	status, err := enumQuery(c, "status", domain.RunStatuses)
+	if err != nil {
 		return err
 	}
+	f.Status = string(status) // store filters take plain text
 	if f.DirectiveID, err = idQuery(c, "directive"); err != nil {
 		return err
 	}
@@ -36,9 +38,11 @@ func (s *Server) listJobs(c echo.Context) error {
 	if f.RunID, err = idQuery(c, "run"); err != nil {
 		return err
 	}
-	if f.Status, err = enumQuery(c, "status", domain.RunStatuses); err != nil {
+	status, err := enumQuery(c, "status", domain.RunStatuses)
+	if err != nil {
 		return err
 	}
+	f.Status = string(status) // store filters take plain text
 	f.TaskType = c.QueryParam("task_type")
 	if f.Limit, f.Offset, err = limitOffset(c); err != nil {
 		return err
@@ -59,9 +63,11 @@ func (s *Server) listScheduledRuns(c echo.Context) error {
 	if f.ScheduleID, err = idQuery(c, "schedule"); err != nil {
 		return err
 	}
-	if f.Status, err = enumQuery(c, "status", domain.ScheduledRunStatuses); err != nil {
+	status, err := enumQuery(c, "status", domain.ScheduledRunStatuses)
+	if err != nil {
 		return err
 	}
+	f.Status = string(status) // store filters take plain text
 	if f.Limit, f.Offset, err = limitOffset(c); err != nil {
 		return err
 	}

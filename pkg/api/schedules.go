@@ -9,26 +9,27 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
 // scheduleInput is a schedule create/edit body. The task is named by
 // task_key (what GET shows) or task (the spec's column name).
 type scheduleInput struct {
-	Name                Opt[string]    `json:"name"`
-	TaskKey             Opt[string]    `json:"task_key"`
-	Task                Opt[string]    `json:"task"`
-	DirectiveID         Opt[int64]     `json:"directive_id"`
-	CustomDirectiveText Opt[string]    `json:"custom_directive_text"`
-	TargetHostID        Opt[int64]     `json:"target_host_id"`
-	Enabled             Opt[bool]      `json:"enabled"`
-	ScheduleType        Opt[string]    `json:"schedule_type"`
-	IntervalMinutes     Opt[int]       `json:"interval_minutes"`
-	CronExpr            Opt[string]    `json:"cron_expr"`
-	Timezone            Opt[string]    `json:"timezone"`
-	MaxGlobal           Opt[int]       `json:"max_global"`
-	MaxPerJob           Opt[int]       `json:"max_per_job"`
-	NextRunAt           Opt[time.Time] `json:"next_run_at"`
+	Name                Opt[string]              `json:"name"`
+	TaskKey             Opt[string]              `json:"task_key"`
+	Task                Opt[string]              `json:"task"`
+	DirectiveID         Opt[int64]               `json:"directive_id"`
+	CustomDirectiveText Opt[string]              `json:"custom_directive_text"`
+	TargetHostID        Opt[int64]               `json:"target_host_id"`
+	Enabled             Opt[bool]                `json:"enabled"`
+	ScheduleType        Opt[domain.ScheduleType] `json:"schedule_type"`
+	IntervalMinutes     Opt[int]                 `json:"interval_minutes"`
+	CronExpr            Opt[string]              `json:"cron_expr"`
+	Timezone            Opt[string]              `json:"timezone"`
+	MaxGlobal           Opt[int]                 `json:"max_global"`
+	MaxPerJob           Opt[int]                 `json:"max_per_job"`
+	NextRunAt           Opt[time.Time]           `json:"next_run_at"`
 	readOnly
 	// Maintained by the schedulers; accepted back from a GET, never written.
 	LastRunAt    json.RawMessage `json:"last_run_at"`

@@ -27,9 +27,9 @@ func localSocket(t *testing.T) string {
 
 func createHost(t *testing.T, st *store.Store, name, url string) store.WorkerHost {
 	t.Helper()
-	typ := "docker_socket"
+	typ := domain.HostDockerSocket
 	if strings.HasPrefix(url, "tcp://") {
-		typ = "docker_tcp"
+		typ = domain.HostDockerTCP
 	}
 	h := store.WorkerHost{Name: name, Type: typ, BaseURL: url, TLSVerify: true, Enabled: true, Capabilities: store.JSON(`{}`)}
 	if err := testenv.SQL(t, st).Create(&h).Error; err != nil {

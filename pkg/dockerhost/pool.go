@@ -100,7 +100,7 @@ func envDockerHost() string { return os.Getenv(client.EnvOverrideHost) }
 
 func fingerprint(h *store.WorkerHost) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{
-		h.Type, h.BaseURL, h.TLSCA, h.TLSCert, h.TLSKey, fmt.Sprint(h.TLSVerify), envDockerHost(),
+		string(h.Type), h.BaseURL, h.TLSCA, h.TLSCert, h.TLSKey, fmt.Sprint(h.TLSVerify), envDockerHost(),
 	}, "\x00")))
 	return hex.EncodeToString(sum[:])
 }

@@ -13,7 +13,7 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 
 // Timing is the part of a schedule that decides when it fires.
 type Timing struct {
-	Type            string
+	Type            ScheduleType
 	IntervalMinutes int
 	CronExpr        string
 	Timezone        string

@@ -138,24 +138,3 @@ func TestTimingValidation(t *testing.T) {
 		}
 	}
 }
-
-func TestRunStatus(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		jobs    []string
-		started bool
-		want    string
-	}{
-		{[]string{"running", "failed"}, true, "running"},
-		{[]string{"pending", "completed"}, true, "running"},
-		{[]string{"pending", "pending"}, false, "pending"},
-		{[]string{"completed", "failed"}, true, "failed"},
-		{[]string{"completed", "cancelled"}, true, "cancelled"},
-		{[]string{"completed", "completed"}, true, "completed"},
-	}
-	for _, c := range cases {
-		if got := RunStatus(c.jobs, c.started); got != c.want {
-			t.Errorf("%v → %s, want %s", c.jobs, got, c.want)
-		}
-	}
-}

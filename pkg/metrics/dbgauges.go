@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // DBStats is the state of the queue as the database sees it, read at scrape
@@ -76,7 +78,7 @@ var (
 		"Time the last scrape spent reading the queue state.", nil, nil)
 )
 
-var liveStatuses = []string{"pending", "running"}
+var liveStatuses = []domain.RunStatus{domain.StatusPending, domain.StatusRunning}
 
 var hostStates = []string{HostHealthy, HostUnhealthy, HostUnknown, HostDisabled}
 
@@ -107,8 +109,8 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descStatsUp, prometheus.GaugeValue, 1)
 	for _, st := range liveStatuses {
-		ch <- prometheus.MustNewConstMetric(descQueueJobs, prometheus.GaugeValue, float64(s.JobsByStatus[st]), st)
-		ch <- prometheus.MustNewConstMetric(descQueueRuns, prometheus.GaugeValue, float64(s.RunsByStatus[st]), st)
+		ch <- prometheus.MustNewConstMetric(descQueueJobs, prometheus.GaugeValue, float64(s.JobsByStatus[string(st)]), string(st))
+		ch <- prometheus.MustNewConstMetric(descQueueRuns, prometheus.GaugeValue, float64(s.RunsByStatus[string(st)]), string(st))
 	}
 	ch <- prometheus.MustNewConstMetric(descDueSchedules, prometheus.GaugeValue, float64(s.DueSchedules))
 	ch <- prometheus.MustNewConstMetric(descScheduleLag, prometheus.GaugeValue, max(s.ScheduleLagSeconds, 0))

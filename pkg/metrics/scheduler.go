@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 var (
@@ -68,13 +70,15 @@ func init() {
 	leaseRescues.WithLabelValues(RescueFailed)
 }
 
-// Job attempt outcomes for JobFinished.
+// Job attempt outcomes for JobFinished: label values, so plain strings, equal
+// to the domain's attempt outcomes plus "released", which is no attempt
+// outcome in the database.
 const (
-	OutcomeCompleted = "completed"
-	OutcomeFailed    = "failed"
-	OutcomeCancelled = "cancelled"
+	OutcomeCompleted = string(domain.OutcomeCompleted)
+	OutcomeFailed    = string(domain.OutcomeFailed)
+	OutcomeCancelled = string(domain.OutcomeCancelled)
 	// OutcomeLost: the replica lost the job's lease and stopped the task.
-	OutcomeLost = "lost"
+	OutcomeLost = string(domain.OutcomeLost)
 	// OutcomeReleased: shutdown handed the job back for another replica.
 	OutcomeReleased = "released"
 )

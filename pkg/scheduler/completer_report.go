@@ -33,7 +33,7 @@ func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
 			metrics.JobRetried(a.TaskType)
 			metrics.JobFinished(a.TaskType, metrics.OutcomeFailed, s.since(it.ex.started))
 		} else {
-			metrics.JobFinished(a.TaskType, a.Status, s.since(it.ex.started))
+			metrics.JobFinished(a.TaskType, string(a.Status), s.since(it.ex.started))
 		}
 		if a.Status == domain.StatusPending {
 			log.Warn(fmt.Sprintf("Job %d attempt %d failed, retrying: %s", a.ID, a.Attempt, it.finish.Error),
@@ -54,7 +54,7 @@ func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
 		}
 	}
 	for _, r := range res.Runs {
-		if domain.IsTerminal(r.Status) {
+		if r.Status.Terminal() {
 			s.log.Info(fmt.Sprintf("Run %d finished with status: %s", r.ID, r.Status), zap.Int64("run_id", r.ID))
 		}
 	}

@@ -100,7 +100,7 @@ func (s *Scheduler) runTask(ctx context.Context, j store.Job, log *zap.Logger) (
 	if !ok {
 		return nil, domain.Permanentf("unknown task %q: this scheduler has no implementation for it", j.TaskType)
 	}
-	env := tasks.Env{Job: j, Store: s.st, Logger: log}
+	env := tasks.Env{Job: j, AllowList: s.st, LogCursors: s.st, LLMCalls: s.st, Logger: log}
 	if j.WorkerHostID != nil {
 		host, err := s.st.GetWorkerHost(ctx, *j.WorkerHostID)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // Outcome of one execution attempt as the executing replica saw it.
@@ -33,7 +35,7 @@ type Finish struct {
 type FinishedJob struct {
 	ID       int64
 	RunID    int64
-	Status   string
+	Status   domain.JobStatus
 	Attempt  int
 	TaskType string
 }
@@ -41,7 +43,7 @@ type FinishedJob struct {
 // RunTransition is a run whose status changed in a batch.
 type RunTransition struct {
 	ID     int64
-	Status string
+	Status domain.RunStatus
 }
 
 // FinishResult tells the executing replica what was accepted.

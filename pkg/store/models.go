@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // JSON is a raw jsonb column value.
@@ -37,113 +39,113 @@ type TaskDefinition struct {
 
 // Run is one execution of a directive: a set of jobs.
 type Run struct {
-	ID                int64      `gorm:"primaryKey" json:"id"`
-	DirectiveID       *int64     `json:"directive_id"`
-	Status            string     `gorm:"default:pending" json:"status"`
-	DirectiveSnapshot JSON       `gorm:"type:jsonb;default:'{}'" json:"directive_snapshot"`
-	WorkerHostID      *int64     `json:"worker_host_id"`
-	CreatedAt         time.Time  `gorm:"default:now()" json:"created_at"`
-	StartedAt         *time.Time `json:"started_at"`
-	CompletedAt       *time.Time `json:"completed_at"`
-	ErrorMessage      string     `json:"error_message"`
-	ReportMarkdown    string     `json:"report_markdown"`
-	ReportJSON        JSON       `gorm:"type:jsonb" json:"report_json"`
+	ID                int64            `gorm:"primaryKey" json:"id"`
+	DirectiveID       *int64           `json:"directive_id"`
+	Status            domain.RunStatus `gorm:"default:pending" json:"status"`
+	DirectiveSnapshot JSON             `gorm:"type:jsonb;default:'{}'" json:"directive_snapshot"`
+	WorkerHostID      *int64           `json:"worker_host_id"`
+	CreatedAt         time.Time        `gorm:"default:now()" json:"created_at"`
+	StartedAt         *time.Time       `json:"started_at"`
+	CompletedAt       *time.Time       `json:"completed_at"`
+	ErrorMessage      string           `json:"error_message"`
+	ReportMarkdown    string           `json:"report_markdown"`
+	ReportJSON        JSON             `gorm:"type:jsonb" json:"report_json"`
 }
 
 // Job is one task of a run.
 type Job struct {
-	ID              int64      `gorm:"primaryKey" json:"id"`
-	RunID           int64      `json:"run_id"`
-	ScheduleID      *int64     `json:"schedule_id"`
-	TaskType        string     `json:"task_type"`
-	Position        int        `json:"position"`
-	Status          string     `gorm:"default:pending" json:"status"`
-	Config          JSON       `gorm:"type:jsonb;default:'{}'" json:"config"`
-	WorkerHostID    *int64     `json:"worker_host_id"`
-	Attempt         int        `json:"attempt"`
-	MaxAttempts     int        `json:"max_attempts"`
-	TimeoutSeconds  int        `json:"timeout_seconds"`
-	AvailableAt     *time.Time `json:"available_at"`
-	ClaimedBy       string     `json:"claimed_by"`
-	ClaimedUntil    *time.Time `json:"claimed_until"`
-	CancelRequested bool       `json:"cancel_requested"`
-	CreatedAt       time.Time  `gorm:"default:now()" json:"created_at"`
-	StartedAt       *time.Time `json:"started_at"`
-	CompletedAt     *time.Time `json:"completed_at"`
-	Result          JSON       `gorm:"type:jsonb" json:"result"`
-	ErrorMessage    string     `json:"error_message"`
+	ID              int64            `gorm:"primaryKey" json:"id"`
+	RunID           int64            `json:"run_id"`
+	ScheduleID      *int64           `json:"schedule_id"`
+	TaskType        string           `json:"task_type"`
+	Position        int              `json:"position"`
+	Status          domain.JobStatus `gorm:"default:pending" json:"status"`
+	Config          JSON             `gorm:"type:jsonb;default:'{}'" json:"config"`
+	WorkerHostID    *int64           `json:"worker_host_id"`
+	Attempt         int              `json:"attempt"`
+	MaxAttempts     int              `json:"max_attempts"`
+	TimeoutSeconds  int              `json:"timeout_seconds"`
+	AvailableAt     *time.Time       `json:"available_at"`
+	ClaimedBy       string           `json:"claimed_by"`
+	ClaimedUntil    *time.Time       `json:"claimed_until"`
+	CancelRequested bool             `json:"cancel_requested"`
+	CreatedAt       time.Time        `gorm:"default:now()" json:"created_at"`
+	StartedAt       *time.Time       `json:"started_at"`
+	CompletedAt     *time.Time       `json:"completed_at"`
+	Result          JSON             `gorm:"type:jsonb" json:"result"`
+	ErrorMessage    string           `json:"error_message"`
 }
 
 // JobAttempt is one execution attempt of a job.
 type JobAttempt struct {
-	ID        int64      `gorm:"primaryKey" json:"id"`
-	JobID     int64      `json:"job_id"`
-	Attempt   int        `json:"attempt"`
-	Claimant  string     `json:"claimant"`
-	StartedAt time.Time  `json:"started_at"`
-	EndedAt   *time.Time `json:"ended_at"`
-	Outcome   string     `json:"outcome"`
-	Error     string     `json:"error"`
+	ID        int64                 `gorm:"primaryKey" json:"id"`
+	JobID     int64                 `json:"job_id"`
+	Attempt   int                   `json:"attempt"`
+	Claimant  string                `json:"claimant"`
+	StartedAt time.Time             `json:"started_at"`
+	EndedAt   *time.Time            `json:"ended_at"`
+	Outcome   domain.AttemptOutcome `json:"outcome"`
+	Error     string                `json:"error"`
 }
 
 // Schedule fires a task once, on an interval or on a cron expression.
 type Schedule struct {
-	ID                  int64      `gorm:"primaryKey" json:"id"`
-	Name                string     `json:"name"`
-	Task                string     `json:"task_key"`
-	DirectiveID         *int64     `json:"directive_id"`
-	CustomDirectiveText string     `json:"custom_directive_text"`
-	TargetHostID        *int64     `json:"target_host_id"`
-	Enabled             bool       `json:"enabled"`
-	ScheduleType        string     `json:"schedule_type"`
-	IntervalMinutes     *int       `json:"interval_minutes"`
-	CronExpr            string     `json:"cron_expr"`
-	Timezone            string     `json:"timezone"`
-	MaxGlobal           *int       `json:"max_global"`
-	MaxPerJob           *int       `json:"max_per_job"`
-	LastRunAt           *time.Time `json:"last_run_at"`
-	NextRunAt           *time.Time `json:"next_run_at"`
-	DueAt               *time.Time `json:"-"`
-	ClaimedBy           string     `json:"claimed_by"`
-	ClaimedUntil        *time.Time `json:"claimed_until"`
-	CreatedAt           time.Time  `gorm:"default:now()" json:"created_at"`
-	UpdatedAt           time.Time  `gorm:"default:now()" json:"updated_at"`
+	ID                  int64               `gorm:"primaryKey" json:"id"`
+	Name                string              `json:"name"`
+	Task                string              `json:"task_key"`
+	DirectiveID         *int64              `json:"directive_id"`
+	CustomDirectiveText string              `json:"custom_directive_text"`
+	TargetHostID        *int64              `json:"target_host_id"`
+	Enabled             bool                `json:"enabled"`
+	ScheduleType        domain.ScheduleType `json:"schedule_type"`
+	IntervalMinutes     *int                `json:"interval_minutes"`
+	CronExpr            string              `json:"cron_expr"`
+	Timezone            string              `json:"timezone"`
+	MaxGlobal           *int                `json:"max_global"`
+	MaxPerJob           *int                `json:"max_per_job"`
+	LastRunAt           *time.Time          `json:"last_run_at"`
+	NextRunAt           *time.Time          `json:"next_run_at"`
+	DueAt               *time.Time          `json:"-"`
+	ClaimedBy           string              `json:"claimed_by"`
+	ClaimedUntil        *time.Time          `json:"claimed_until"`
+	CreatedAt           time.Time           `gorm:"default:now()" json:"created_at"`
+	UpdatedAt           time.Time           `gorm:"default:now()" json:"updated_at"`
 }
 
 // ScheduledRun links a schedule slot to the run that executes it.
 type ScheduledRun struct {
-	ID           int64      `gorm:"primaryKey" json:"id"`
-	ScheduleID   int64      `json:"schedule_id"`
-	RunID        int64      `json:"run_id"`
-	JobID        *int64     `json:"job_id"`
-	ScheduledFor time.Time  `json:"scheduled_for"`
-	Status       string     `gorm:"default:pending" json:"status"`
-	CreatedAt    time.Time  `gorm:"default:now()" json:"created_at"`
-	StartedAt    *time.Time `json:"started_at"`
-	FinishedAt   *time.Time `json:"finished_at"`
-	ErrorSummary string     `json:"error_summary"`
+	ID           int64                     `gorm:"primaryKey" json:"id"`
+	ScheduleID   int64                     `json:"schedule_id"`
+	RunID        int64                     `json:"run_id"`
+	JobID        *int64                    `json:"job_id"`
+	ScheduledFor time.Time                 `json:"scheduled_for"`
+	Status       domain.ScheduledRunStatus `gorm:"default:pending" json:"status"`
+	CreatedAt    time.Time                 `gorm:"default:now()" json:"created_at"`
+	StartedAt    *time.Time                `json:"started_at"`
+	FinishedAt   *time.Time                `json:"finished_at"`
+	ErrorSummary string                    `json:"error_summary"`
 }
 
 // WorkerHost is a Docker engine cyberbrain runs tasks against. TLS material is
 // never serialised.
 type WorkerHost struct {
-	ID            int64      `gorm:"primaryKey" json:"id"`
-	Name          string     `json:"name"`
-	Type          string     `json:"type"`
-	BaseURL       string     `json:"base_url"`
-	TLSCA         string     `gorm:"column:tls_ca" json:"-"`
-	TLSCert       string     `gorm:"column:tls_cert" json:"-"`
-	TLSKey        string     `gorm:"column:tls_key" json:"-"`
-	TLSVerify     bool       `gorm:"column:tls_verify" json:"tls_verify"`
-	Capabilities  JSON       `gorm:"type:jsonb;default:'{}'" json:"capabilities"`
-	Enabled       bool       `json:"enabled"`
-	Healthy       *bool      `json:"healthy"`
-	LastSeenAt    *time.Time `json:"last_seen_at"`
-	LastCheckedAt *time.Time `json:"last_checked_at"`
-	LastError     string     `json:"last_error"`
-	EngineVersion string     `json:"engine_version"`
-	CreatedAt     time.Time  `gorm:"default:now()" json:"created_at"`
-	UpdatedAt     time.Time  `gorm:"default:now()" json:"updated_at"`
+	ID            int64           `gorm:"primaryKey" json:"id"`
+	Name          string          `json:"name"`
+	Type          domain.HostType `json:"type"`
+	BaseURL       string          `json:"base_url"`
+	TLSCA         string          `gorm:"column:tls_ca" json:"-"`
+	TLSCert       string          `gorm:"column:tls_cert" json:"-"`
+	TLSKey        string          `gorm:"column:tls_key" json:"-"`
+	TLSVerify     bool            `gorm:"column:tls_verify" json:"tls_verify"`
+	Capabilities  JSON            `gorm:"type:jsonb;default:'{}'" json:"capabilities"`
+	Enabled       bool            `json:"enabled"`
+	Healthy       *bool           `json:"healthy"`
+	LastSeenAt    *time.Time      `json:"last_seen_at"`
+	LastCheckedAt *time.Time      `json:"last_checked_at"`
+	LastError     string          `json:"last_error"`
+	EngineVersion string          `json:"engine_version"`
+	CreatedAt     time.Time       `gorm:"default:now()" json:"created_at"`
+	UpdatedAt     time.Time       `gorm:"default:now()" json:"updated_at"`
 }
 
 // HostCapabilities is the decoded capabilities document of a worker host.

@@ -112,7 +112,7 @@ func (s *Store) CancelRun(ctx context.Context, id int64) (*RunDetail, error) {
 		if run.ID == 0 {
 			return domain.NotFound("Run not found")
 		}
-		if domain.IsTerminal(run.Status) {
+		if run.Status.Terminal() {
 			return domain.Conflict("run %d is already %s; nothing to cancel", id, run.Status)
 		}
 		var counts struct{ PendingJobs, RunningJobs, ScheduledRuns, Schedules int64 }
@@ -137,11 +137,11 @@ func (s *Store) CancelRun(ctx context.Context, id int64) (*RunDetail, error) {
 
 // RunReport is GET /api/runs/{id}/report/.
 type RunReport struct {
-	RunID          int64      `json:"run_id"`
-	Status         string     `json:"status"`
-	ReportMarkdown string     `json:"report_markdown"`
-	ReportJSON     JSON       `json:"report_json"`
-	Artifacts      []Artifact `json:"artifacts"`
+	RunID          int64            `json:"run_id"`
+	Status         domain.RunStatus `json:"status"`
+	ReportMarkdown string           `json:"report_markdown"`
+	ReportJSON     JSON             `json:"report_json"`
+	Artifacts      []Artifact       `json:"artifacts"`
 }
 
 // GetRunReport loads a run's report and its artifacts' metadata.

@@ -13,7 +13,7 @@ import (
 )
 
 // aggregateRuns re-derives the status of the given runs from their jobs
-// (domain.RunStatus) under the runs' row locks, and on a run's terminal
+// (domain.AggregateRunStatus) under the runs' row locks, and on a run's terminal
 // transition writes its report — in one UPDATE per batch, so a finished run
 // costs one new row version. A run cancelled by a user stays cancelled.
 func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
@@ -64,29 +64,29 @@ func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 }
 
 type runUpdate struct {
-	ID       int64           `json:"id"`
-	Status   string          `json:"status"`
-	Started  bool            `json:"started"`
-	Error    *string         `json:"error"`
-	Markdown string          `json:"md,omitempty"`
-	JSON     json.RawMessage `json:"js,omitempty"`
+	ID       int64            `json:"id"`
+	Status   domain.RunStatus `json:"status"`
+	Started  bool             `json:"started"`
+	Error    *string          `json:"error"`
+	Markdown string           `json:"md,omitempty"`
+	JSON     json.RawMessage  `json:"js,omitempty"`
 }
 
 // deriveRun computes a locked run's new status and, on its terminal
 // transition (all jobs terminal, no report yet), its report.
 func deriveRun(r Run, jobs []reportJob) (runUpdate, bool) {
-	statuses := make([]string, len(jobs))
+	statuses := make([]domain.JobStatus, len(jobs))
 	started, done := false, true
 	var errs []string
 	for i, j := range jobs {
 		statuses[i] = j.Status
 		started = started || j.StartedAt != nil
-		done = done && domain.IsTerminal(j.Status)
+		done = done && j.Status.Terminal()
 		if j.Status == domain.StatusFailed {
 			errs = append(errs, j.TaskType+": "+j.ErrorMessage)
 		}
 	}
-	u := runUpdate{ID: r.ID, Status: domain.RunStatus(statuses, started), Started: started}
+	u := runUpdate{ID: r.ID, Status: domain.AggregateRunStatus(statuses, started), Started: started}
 	if r.Status == domain.StatusCancelled {
 		u.Status = r.Status
 	}
@@ -108,7 +108,7 @@ type reportJob struct {
 	RunID        int64
 	ID           int64
 	TaskType     string
-	Status       string
+	Status       domain.JobStatus
 	Attempt      int
 	StartedAt    *time.Time
 	CompletedAt  *time.Time
@@ -136,21 +136,21 @@ func buildReport(r Run, jobs []reportJob) (string, json.RawMessage) {
 		DownloadURL string `json:"download_url"`
 	}
 	type jobOut struct {
-		ID        int64      `json:"id"`
-		Task      string     `json:"task_type"`
-		Status    string     `json:"status"`
-		Attempts  int        `json:"attempts"`
-		Summary   string     `json:"summary"`
-		Error     string     `json:"error,omitempty"`
-		Started   *time.Time `json:"started_at"`
-		Completed *time.Time `json:"completed_at"`
-		Artifacts []artOut   `json:"artifacts"`
+		ID        int64            `json:"id"`
+		Task      string           `json:"task_type"`
+		Status    domain.JobStatus `json:"status"`
+		Attempts  int              `json:"attempts"`
+		Summary   string           `json:"summary"`
+		Error     string           `json:"error,omitempty"`
+		Started   *time.Time       `json:"started_at"`
+		Completed *time.Time       `json:"completed_at"`
+		Artifacts []artOut         `json:"artifacts"`
 	}
 	out := struct {
-		RunID   int64    `json:"run_id"`
-		Status  string   `json:"status"`
-		Summary string   `json:"summary"`
-		Jobs    []jobOut `json:"jobs"`
+		RunID   int64            `json:"run_id"`
+		Status  domain.RunStatus `json:"status"`
+		Summary string           `json:"summary"`
+		Jobs    []jobOut         `json:"jobs"`
 	}{RunID: r.ID, Status: r.Status}
 	counts := map[string]int{}
 	b.WriteString("| job | task | status | attempts | summary |\n|---|---|---|---|---|\n")
@@ -159,7 +159,7 @@ func buildReport(r Run, jobs []reportJob) (string, json.RawMessage) {
 		if j.RunID != r.ID {
 			continue
 		}
-		counts[j.Status]++
+		counts[string(j.Status)]++
 		jo := jobOut{ID: j.ID, Task: j.TaskType, Status: j.Status, Attempts: j.Attempt, Summary: j.Summary,
 			Error: j.ErrorMessage, Started: utc(j.StartedAt), Completed: utc(j.CompletedAt), Artifacts: []artOut{}}
 		var arts []artOut

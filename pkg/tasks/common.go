@@ -29,7 +29,7 @@ const (
 // task's OnCommit (log cursors). The scheduler calls it inside the fenced
 // completion transaction of the job, so a replica that lost its lease stores
 // nothing.
-func (r *Result) SaveInTx(ctx context.Context, tx *store.Tx, job store.Job) error {
+func (r *Result) SaveInTx(ctx context.Context, tx ResultTx, job store.Job) error {
 	if r == nil {
 		return nil
 	}
@@ -38,7 +38,7 @@ func (r *Result) SaveInTx(ctx context.Context, tx *store.Tx, job store.Job) erro
 		arts = append(arts, store.NewArtifact{Name: a.Name, ContentType: a.ContentType, Content: a.Content})
 	}
 	if err := tx.SaveArtifacts(ctx, job.RunID, job.ID, arts); err != nil {
-		return err
+		return fmt.Errorf("job %d artifacts: %w", job.ID, err)
 	}
 	if r.OnCommit != nil {
 		if err := r.OnCommit(ctx, tx); err != nil {
@@ -68,7 +68,7 @@ func checkScope(task, scope string) error {
 }
 
 // hostClient returns the Docker client of the job's host.
-func hostClient(pool *dockerhost.Pool, env Env) (*client.Client, error) {
+func hostClient(pool EngineClients, env Env) (*client.Client, error) {
 	if env.Host == nil {
 		return nil, domain.Permanentf("%s needs a worker host and the job has none", env.Job.TaskType)
 	}
@@ -85,7 +85,7 @@ func scopedContainers(ctx context.Context, cli *client.Client, env Env, scope st
 	}
 	var allow dockerhost.Allowlist
 	if scope != ScopeAll {
-		entries, err := env.Store.AllowlistForHost(ctx, env.Host.ID)
+		entries, err := env.AllowList.AllowlistForHost(ctx, env.Host.ID)
 		if err != nil {
 			return nil, 0, domain.Retryable(err)
 		}

@@ -237,7 +237,7 @@ func (d *taskDB) allow(t *testing.T, hostID *int64, name string) {
 }
 
 func (d *taskDB) env(host *store.WorkerHost, job store.Job) Env {
-	return Env{Job: job, Host: host, Store: d.st, Logger: zap.NewNop(), Directive: json.RawMessage(`{}`)}
+	return Env{Job: job, Host: host, AllowList: d.st, LogCursors: d.st, LLMCalls: d.st, Logger: zap.NewNop(), Directive: json.RawMessage(`{}`)}
 }
 
 // run executes a task and, like the scheduler on acceptance, stores its

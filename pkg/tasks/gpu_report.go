@@ -68,7 +68,7 @@ type gpuReport struct {
 
 // GPUReport inventories the host's NVIDIA GPUs with nvidia-smi, maps them to
 // containers and flags hotspots. A host without GPUs is a completed report.
-func GPUReport(pool *dockerhost.Pool) Task {
+func GPUReport(pool EngineClients) Task {
 	return TaskFunc(func(ctx context.Context, env Env) (*Result, error) {
 		cfg := GPUReportConfig{Scope: ScopeAllowlist, PullTimeout: "2m"}
 		if err := decodeConfig(env, &cfg); err != nil {

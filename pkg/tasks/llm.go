@@ -108,7 +108,7 @@ func summarize(ctx context.Context, env Env, c LLMConfig, prompt string) *llmRes
 	}
 	// Recorded at once, not with the job's completion: the tokens were spent
 	// even if this attempt's result is later rejected.
-	if err := env.Store.RecordLLMCall(ctx, &store.LLMCall{
+	if err := env.LLMCalls.RecordLLMCall(ctx, &store.LLMCall{
 		JobID: jid, Endpoint: redactURL(c.endpoint()), Model: model, PromptTokens: usage.PromptTokens,
 		CompletionTokens: usage.CompletionTokens, TotalTokens: usage.TotalTokens, DurationMS: res.DurationMS,
 	}); err != nil && env.Logger != nil {

@@ -82,7 +82,7 @@ func (c *containerTriage) topTemplates() []logtriage.Template {
 
 // LogTriage reads the logs of the host's containers in scope since their last
 // successful triage and groups what goes wrong into templates.
-func LogTriage(pool *dockerhost.Pool, llm LLMConfig) Task {
+func LogTriage(pool EngineClients, llm LLMConfig) Task {
 	return TaskFunc(func(ctx context.Context, env Env) (*Result, error) {
 		cfg := defaultLogTriageConfig()
 		if err := decodeConfig(env, &cfg); err != nil {
@@ -109,7 +109,7 @@ func LogTriage(pool *dockerhost.Pool, llm LLMConfig) Task {
 		if err != nil {
 			return nil, err
 		}
-		states, err := env.Store.LogStates(ctx, env.Host.ID)
+		states, err := env.LogCursors.LogStates(ctx, env.Host.ID)
 		if err != nil {
 			return nil, domain.Retryable(err)
 		}

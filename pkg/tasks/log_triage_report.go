@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/logtriage"
-	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
 // logTriageReport is log_triage.json; its Markdown rendering is report.md.
@@ -96,7 +95,7 @@ func (r *logTriageReport) result(env Env) (*Result, error) {
 		Summary: summary, Data: data, ReportMarkdown: md,
 		Artifacts: []Artifact{markdownArtifact(md), js},
 		// Cursors move only when this attempt's result is accepted.
-		OnCommit: func(ctx context.Context, tx *store.Tx) error {
+		OnCommit: func(ctx context.Context, tx LogCursorSaver) error {
 			for _, c := range containers {
 				if c.Error != "" {
 					continue

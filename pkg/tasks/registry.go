@@ -1,11 +1,9 @@
 package tasks
 
-import "github.com/cyberbrain/cyberbrain/pkg/dockerhost"
-
 // Default returns every built-in task keyed by its task definition key.
-// pool gives the Docker tasks their engine clients; llm (LLMConfigFromEnv)
-// enables log_triage's optional summary.
-func Default(pool *dockerhost.Pool, llm LLMConfig) Registry {
+// pool (a *dockerhost.Pool) gives the Docker tasks their engine clients; llm
+// (LLMConfigFromEnv) enables log_triage's optional summary.
+func Default(pool EngineClients, llm LLMConfig) Registry {
 	return Registry{
 		"noop":        Noop(),
 		"log_triage":  LogTriage(pool, llm),

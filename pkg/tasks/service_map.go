@@ -90,7 +90,7 @@ type serviceMap struct {
 
 // ServiceMap maps the host's containers in scope, their networks and
 // published ports into a graph.
-func ServiceMap(pool *dockerhost.Pool) Task {
+func ServiceMap(pool EngineClients) Task {
 	return TaskFunc(func(ctx context.Context, env Env) (*Result, error) {
 		cfg := ServiceMapConfig{Scope: ScopeAllowlist}
 		if err := decodeConfig(env, &cfg); err != nil {

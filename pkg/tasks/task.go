@@ -20,8 +20,14 @@ type Env struct {
 	Host *store.WorkerHost
 	// Directive is the run's directive snapshot (name, description, task_config).
 	Directive json.RawMessage
-	Store     *store.Store
-	Logger    *zap.Logger
+	// AllowList bounds the Docker tasks' default scope; needed unless the
+	// job's scope is "all".
+	AllowList AllowList
+	// LogCursors are log_triage's read positions; only log_triage uses them.
+	LogCursors LogCursors
+	// LLMCalls records the token counts of log_triage's optional summary.
+	LLMCalls LLMCallRecorder
+	Logger   *zap.Logger
 }
 
 // Artifact is a file a task produced; the scheduler stores it with the job's
@@ -43,8 +49,8 @@ type Result struct {
 	// Artifacts are stored in Postgres (report.md and <task>.json at least).
 	Artifacts []Artifact
 	// OnCommit runs inside the fenced completion transaction, only when this
-	// attempt's result is accepted (e.g. advancing log cursors).
-	OnCommit func(ctx context.Context, tx *store.Tx) error
+	// attempt's result is accepted; all it may do there is advance log cursors.
+	OnCommit func(ctx context.Context, tx LogCursorSaver) error
 }
 
 // Task is one kind of diagnostic work. Errors should be classified with

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
@@ -28,7 +29,7 @@ func main() {
 	cfg, _ := json.Marshal(map[string]string{"scope": *scope})
 	env := tasks.Env{
 		Job:    store.Job{ID: 1, RunID: 1, TaskType: "gpu_report", Config: cfg},
-		Host:   &store.WorkerHost{ID: 1, Name: "local", Type: "docker_socket", Enabled: true},
+		Host:   &store.WorkerHost{ID: 1, Name: "local", Type: domain.HostDockerSocket, Enabled: true},
 		Logger: zap.NewNop(),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
