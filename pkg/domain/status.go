@@ -78,7 +78,7 @@ func Contains(set []string, s string) bool {
 	return false
 }
 
-// RunStatus derives a run's status from its jobs' statuses (SPEC §6): any
+// RunStatus derives a run's status from its jobs' statuses (docs/DESIGN.md §3): any
 // running → running; else any pending → running once a job has started,
 // else pending; else any failed → failed; else any cancelled → cancelled;
 // else completed.

@@ -312,7 +312,7 @@ func (lc *launchContext) anyValidDefault(batch []launchItem) bool {
 	return false
 }
 
-// prepare validates one launch against the context (SPEC §5) and builds its row.
+// prepare validates one launch against the context (docs/DESIGN.md §4) and builds its row.
 func (lc *launchContext) prepare(idx int, req LaunchRequest) (*launchRow, error) {
 	dir := lc.Default
 	if req.DirectiveID != nil {

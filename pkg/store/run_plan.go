@@ -131,7 +131,7 @@ type hostCandidate struct {
 	Running int64 `json:"running"`
 }
 
-// routeHost picks the worker host for the tasks that need Docker (SPEC §8):
+// routeHost picks the worker host for the tasks that need Docker (docs/DESIGN.md §4):
 // an explicit target must be usable (400 otherwise); else among enabled
 // hosts with the capabilities, not known unhealthy, prefer healthy ones seen
 // recently, then the fewest running jobs.
