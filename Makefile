@@ -25,7 +25,7 @@ test:
 fuzz:
 	FUZZ_ONLY=1 FUZZ_TIME=$${FUZZ_TIME:-60s} scripts/test.sh
 
-# SPEC §11's bars (launch latency, drain, launch API) on a default-settings PostgreSQL.
+# The bars of docs/DESIGN.md §11 (launch latency, drain, launch API) on a default-settings PostgreSQL.
 bench:
 	scripts/bench.sh
 

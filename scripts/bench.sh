@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the performance bars of SPEC §11 against a PostgreSQL with its
+# `make bench`: the performance bars (see docs/DESIGN.md §11) against a PostgreSQL with its
 # default (durable) settings — DATABASE_URL when set, else a private cluster
 # in a temporary folder. Paste the output into docs/BENCHMARKS.md.
 set -euo pipefail

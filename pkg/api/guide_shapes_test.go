@@ -50,7 +50,7 @@ func TestGuideResponseShapes(t *testing.T) {
 		sc["claimed_by"] != "" || sc["claimed_until"] != nil || sc["next_run_at"] == nil || sc["last_run_at"] != nil {
 		t.Errorf("launch schedule: %v", sc)
 	}
-	// SPEC §5 (over the guide's "interval" example): a launch schedule is a
+	// docs/DESIGN.md §4 (over the guide's "interval" example): a launch schedule is a
 	// one-shot due now.
 	if sc["schedule_type"] != "one_shot" || sc["interval_minutes"] != nil {
 		t.Errorf("launch schedule type: %v", sc)
@@ -90,7 +90,7 @@ func TestGuideResponseShapes(t *testing.T) {
 }
 
 // TestLaunchEveryTaskRows checks the rows a launch without tasks creates
-// (SPEC §5): one job per enabled task in definition order, one one-shot
+// (docs/DESIGN.md §4): one job per enabled task in definition order, one one-shot
 // schedule named launch-run-{run}-{task} per job, one pending ScheduledRun
 // per schedule, the default directive created once and reused.
 func TestLaunchEveryTaskRows(t *testing.T) {

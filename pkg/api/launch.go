@@ -10,7 +10,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
-// launchInput is the POST /api/runs/launch/ body (SPEC §5). Every field is
+// launchInput is the POST /api/runs/launch/ body (docs/DESIGN.md §4). Every field is
 // optional; unknown fields are refused so a typo ("task": […]) is not
 // silently a launch of every task.
 type launchInput struct {

@@ -14,7 +14,7 @@ import (
 )
 
 // scheduleInput is a schedule create/edit body. The task is named by
-// task_key (what GET shows) or task (the spec's column name).
+// task_key (what GET shows) or task (the column name, docs/DESIGN.md §2).
 type scheduleInput struct {
 	Name                Opt[string]              `json:"name"`
 	TaskKey             Opt[string]              `json:"task_key"`

@@ -133,10 +133,10 @@ func Strings[T ~string](set []T) []string {
 	return out
 }
 
-// AggregateRunStatus derives a run's status from its jobs' statuses (SPEC
-// §6): any running → running; else any pending → running once a job has
-// started, else pending; else any failed → failed; else any cancelled →
-// cancelled; else completed.
+// AggregateRunStatus derives a run's status from its jobs' statuses
+// (docs/DESIGN.md §3): any running → running; else any pending → running
+// once a job has started, else pending; else any failed → failed; else any
+// cancelled → cancelled; else completed.
 func AggregateRunStatus(jobStatuses []JobStatus, anyStarted bool) RunStatus {
 	has := map[RunStatus]bool{}
 	for _, s := range jobStatuses {

@@ -2,7 +2,7 @@ package gpuinfo
 
 import "fmt"
 
-// Thresholds of SPEC §7: a GPU above any of them is a hotspot.
+// Thresholds of docs/DESIGN.md §13: a GPU above any of them is a hotspot.
 const (
 	HotUtilPercent   = 80.0
 	HotMemoryPercent = 90.0

@@ -12,7 +12,7 @@ import (
 )
 
 // Handler serves the registry in the Prometheus text format. Mount it on
-// GET /metrics (open, no token: SPEC §9).
+// GET /metrics (open, no token: docs/DESIGN.md §12).
 func Handler() http.Handler {
 	return promhttp.HandlerFor(registry, promhttp.HandlerOpts{
 		Registry:          registry, // counts its own errors

@@ -17,7 +17,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
-// The chaos drill of SPEC §11 at test scale (scripts/bench's chaos mode runs
+// The chaos drill of docs/DESIGN.md §11 at test scale (scripts/bench's chaos mode runs
 // it at scale): four replicas, each with its own connection pool, drain a
 // stream of noop runs while one replica at a time is killed or paused for
 // longer than its lease, then resumed. Afterwards the database must show

@@ -170,7 +170,7 @@ type ContainerAllowlistEntry struct {
 	UpdatedAt     time.Time `gorm:"default:now()" json:"updated_at"`
 }
 
-// TableName keeps the spec's table name.
+// TableName keeps the table name of docs/DESIGN.md §2.
 func (ContainerAllowlistEntry) TableName() string { return "container_allowlist" }
 
 // Artifact is a file a task produced, stored in Postgres.

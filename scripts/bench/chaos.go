@@ -1,6 +1,6 @@
 package main
 
-// The chaos drill (SPEC §11): replicas drain noop runs while one of them is
+// The chaos drill (see docs/DESIGN.md §11): replicas drain noop runs while one of them is
 // killed (SIGKILL: it stops at once and writes nothing more; a fresh replica
 // with a new claimant name replaces it) or paused for longer than its lease
 // (SIGSTOP, a cut connection) and resumed, every few seconds; every tenth

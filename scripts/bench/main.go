@@ -1,4 +1,4 @@
-// Command bench measures cyberbrain's performance bars (SPEC §11) against a
+// Command bench measures cyberbrain's performance bars (see docs/DESIGN.md §11) against a
 // real PostgreSQL. Each benchmark creates its own scratch database on the
 // server given by DATABASE_URL (or TEST_DATABASE_URL) and drops it after.
 //

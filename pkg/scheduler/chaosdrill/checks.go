@@ -14,7 +14,7 @@ type Check struct {
 	Failures []string
 }
 
-// Checks reads back from the database what SPEC §6 promises after replicas
+// Checks reads back from the database what docs/DESIGN.md §6 promises after replicas
 // died or were paused, once every run has ended: runs launched in all, noop's
 // max_attempts maxAttempts. An error is a query that failed.
 func Checks(ctx context.Context, st *store.Store, runs, maxAttempts int) ([]Check, error) {

@@ -1,4 +1,4 @@
-// Package chaosdrill is the chaos drill of SPEC §11, shared by the scheduler's
+// Package chaosdrill is the chaos drill of docs/DESIGN.md §11, shared by the scheduler's
 // chaos test and `go run ./scripts/bench chaos`: replicas with their own
 // connection pools drain noop runs while one at a time is killed (SIGKILL:
 // replaced by a fresh replica under a new claimant name) or paused for longer

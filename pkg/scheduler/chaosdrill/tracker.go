@@ -61,7 +61,7 @@ func (o Double) String() string {
 //
 // A paused replica is not a stopped process here: Pause freezes its dealings
 // with the database, but its tasks keep running (as they would behind a cut
-// connection or a long stall of the heartbeat goroutine). SPEC §6 only asks
+// connection or a long stall of the heartbeat goroutine). docs/DESIGN.md §6 only asks
 // such a replica to notice the lost lease on its next heartbeat after it
 // comes back, stop the task and write nothing. Meanwhile its lease expires
 // and another replica rightly re-executes the job, so the paused replica's
