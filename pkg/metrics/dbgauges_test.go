@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
@@ -15,7 +16,7 @@ import (
 func TestDBGaugesReportTheQueueFromPostgres(t *testing.T) {
 	st := testenv.NewStore(t)
 	ctx := context.Background()
-	mustExec(t, st, `INSERT INTO runs (status) VALUES ('pending'), ('pending'), ('running'), ('completed'), ('failed')`)
+	testenv.CreateRuns(t, st, domain.StatusPending, domain.StatusPending, domain.StatusRunning, domain.StatusCompleted, domain.StatusFailed)
 	mustExec(t, st, `INSERT INTO jobs (run_id, task_type, status)
 	    SELECT id, 'noop', status FROM runs`)
 	mustExec(t, st, `INSERT INTO jobs (run_id, task_type, status)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
@@ -51,8 +52,8 @@ func TestDoubleFireOfASlotIsHarmless(t *testing.T) {
 	var slot time.Time
 	testenv.SQL(t, st).Raw(`SELECT next_run_at FROM schedules WHERE id = 8`).Scan(&slot)
 	// Another replica already fired this slot.
-	testenv.SQL(t, st).Exec(`WITH r AS (INSERT INTO runs (status) VALUES ('completed') RETURNING id)
-		INSERT INTO scheduled_runs (schedule_id, run_id, scheduled_for, status) SELECT 8, id, ?, 'finished' FROM r`, slot)
+	run := testenv.CreateRuns(t, st, domain.StatusCompleted)[0]
+	testenv.SQL(t, st).Exec(`INSERT INTO scheduled_runs (schedule_id, run_id, scheduled_for, status) VALUES (8, ?, ?, 'finished')`, run, slot)
 	r := startReplica(t, st, "r", tasks.Registry{"noop": tasks.Noop()}, nil)
 	waitFor(t, 10*time.Second, "schedule advanced", func() bool {
 		return countWhere(t, st, "schedules WHERE id = 8 AND next_run_at > now() AND claimed_by = ''") == 1

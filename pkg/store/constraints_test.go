@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
@@ -19,14 +20,16 @@ func TestDatabaseRejectsBadRows(t *testing.T) {
 		}
 	}
 	mustExec(`INSERT INTO directives (id, name) VALUES (1, 'd1')`)
-	mustExec(`INSERT INTO runs (id, directive_id) VALUES (1, 1)`)
+	if err := db.Create(&store.Run{ID: 1, DirectiveID: &[]int64{1}[0]}).Error; err != nil {
+		t.Fatal(err)
+	}
 	mustExec(`INSERT INTO schedules (id, name, task, schedule_type) VALUES (1, 's1', 'noop', 'one_shot')`)
 	mustExec(`INSERT INTO scheduled_runs (schedule_id, run_id, scheduled_for) VALUES (1, 1, '2026-01-01T00:00:00Z')`)
 
 	cases := []struct {
 		name, sql, want string
 	}{
-		{"bad run status", `INSERT INTO runs (status) VALUES ('stuck')`, "check"},
+		{"bad run status", `UPDATE runs SET status = 'stuck'`, "check"},
 		{"bad job status", `INSERT INTO jobs (run_id, task_type, status) VALUES (1, 'noop', 'done')`, "check"},
 		{"bad scheduled run status", `UPDATE scheduled_runs SET status = 'ok'`, "check"},
 		{"bad attempt outcome", `INSERT INTO jobs (id, run_id, task_type) VALUES (50, 1, 'noop');

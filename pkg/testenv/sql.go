@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -52,4 +53,21 @@ func closeSQL(db *gorm.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()
 	}
+}
+
+// CreateRuns inserts bare runs with the given statuses (no jobs, no
+// schedule) as fixtures and returns their ids. Product code creates runs only
+// through the store's one run-creation path; fixtures that need a run in a
+// given state without going through a scheduler use this.
+func CreateRuns(t testing.TB, st *store.Store, statuses ...domain.RunStatus) []int64 {
+	t.Helper()
+	ids := make([]int64, len(statuses))
+	for i, s := range statuses {
+		r := store.Run{Status: s}
+		if err := SQL(t, st).Create(&r).Error; err != nil {
+			t.Fatalf("create %s run: %v", s, err)
+		}
+		ids[i] = r.ID
+	}
+	return ids
 }
