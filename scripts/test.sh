@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: gofmt check, vet, every test with -race against a real
+# `make test`: gofmt check, vet, staticcheck, every test with -race against a real
 # PostgreSQL, and a short fuzz pass over the request decoders.
 # `make fuzz` (FUZZ_ONLY=1, FUZZ_TIME=60s) runs only the fuzzers, longer.
 # Uses TEST_DATABASE_URL or DATABASE_URL when set; otherwise starts a private
@@ -22,6 +22,10 @@ if [ "${FUZZ_ONLY:-0}" != 1 ]; then
   if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
   echo "== go vet"
   go vet ./...
+  echo "== staticcheck"
+  sc="$(go env GOPATH)/bin/staticcheck"
+  [ -x "$sc" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+  "$sc" ./...
   echo "== go test -race"
   go test -race -count=1 -timeout 20m ${TEST_FLAGS:-} ./...
 fi

@@ -29,6 +29,8 @@ type Store struct {
 	wakeCh   chan struct{}
 	wakeDone chan struct{}
 	wakeWG   sync.WaitGroup
+
+	closeOnce sync.Once
 }
 
 // Options tune the connection pool.
@@ -73,14 +75,18 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 // URL returns the connection string the store was opened with.
 func (s *Store) URL() string { return s.url }
 
-// Close stops the notifier and closes the pool.
+// Close stops the notifier and closes the pool; later calls do nothing.
 func (s *Store) Close() error {
-	s.wakeOnce.Do(func() {}) // no notifier may start after Close
-	if s.wakeDone != nil {
-		close(s.wakeDone)
-		s.wakeWG.Wait()
-	}
-	return s.sql.Close()
+	var err error
+	s.closeOnce.Do(func() {
+		s.wakeOnce.Do(func() {}) // no notifier may start after Close
+		if s.wakeDone != nil {
+			close(s.wakeDone)
+			s.wakeWG.Wait()
+		}
+		err = s.sql.Close()
+	})
+	return err
 }
 
 // Ping checks the database is reachable.
