@@ -27,7 +27,7 @@ type execution struct {
 // concurrently, not one after another.
 func (s *Scheduler) launch(j store.StartedJob) {
 	ctx, cancel := context.WithCancelCause(s.execCtx)
-	ex := &execution{job: j, cancel: cancel, started: time.Now(), log: s.jobLog(j.Job)}
+	ex := &execution{job: j, cancel: cancel, started: s.cfg.Clock.Now(), log: s.jobLog(j.Job)}
 	s.mu.Lock()
 	if stale := s.running[j.ID]; stale != nil {
 		// This replica was paused, lost the lease of an earlier attempt and
@@ -157,7 +157,7 @@ func (s *Scheduler) drop(ex *execution, cause error) {
 		metrics.LeaseLost(ex.job.TaskType)
 		ex.log.Warn(fmt.Sprintf("Job %d lease lost: stopped without writing its result", ex.job.ID))
 	}
-	metrics.JobFinished(ex.job.TaskType, outcome, time.Since(ex.started))
+	metrics.JobFinished(ex.job.TaskType, outcome, s.since(ex.started))
 	s.forget(ex)
 }
 

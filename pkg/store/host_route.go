@@ -19,8 +19,9 @@ type hostCandidate struct {
 // pickHost picks the worker host for the tasks that need Docker
 // (docs/DESIGN.md §8): an explicit target must be usable (400 otherwise); else
 // among enabled hosts with the capabilities, not known unhealthy, prefer
-// healthy ones seen recently, then the fewest running jobs.
-func pickHost(hosts []hostCandidate, defs []TaskDefinition, target *int64) (*int64, error) {
+// healthy ones seen in the 10 minutes before now (the database clock, which
+// stamped last_seen_at), then the fewest running jobs.
+func pickHost(hosts []hostCandidate, defs []TaskDefinition, target *int64, now time.Time) (*int64, error) {
 	needDocker, needGPU := false, false
 	for _, d := range defs {
 		needDocker = needDocker || d.NeedsDocker
@@ -61,7 +62,7 @@ func pickHost(hosts []hostCandidate, defs []TaskDefinition, target *int64) (*int
 		}
 		return nil, domain.Invalid(map[string][]string{"target_host_id": {msg}}, "%s", msg)
 	}
-	recent := time.Now().Add(-10 * time.Minute)
+	recent := now.Add(-10 * time.Minute)
 	rank := func(h hostCandidate) int {
 		switch {
 		case h.Healthy != nil && *h.Healthy && h.LastSeenAt != nil && h.LastSeenAt.After(recent):

@@ -116,17 +116,19 @@ type runInputs struct {
 	Default    *Directive
 	Tasks      []TaskDefinition
 	Hosts      []hostCandidate
+	Now        time.Time // the database clock: how recently a host was seen
 }
 
 // sqlRunInputs reads, in one round trip, the requested directives and the
-// default one, every task definition and every worker host with its running
-// job count.
+// default one, every task definition, every worker host with its running
+// job count, and the database clock.
 const sqlRunInputs = `SELECT
     (SELECT coalesce(jsonb_agg(to_jsonb(d)), '[]') FROM directives d WHERE d.id = ANY(?) OR d.name = ?),
     (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]') FROM task_definitions t),
     (SELECT coalesce(jsonb_agg(to_jsonb(h) || jsonb_build_object('running',
         (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running')) ORDER BY h.id), '[]')
-     FROM worker_hosts h)`
+     FROM worker_hosts h),
+    now()`
 
 // loadRunInputs reads what specs need; db may be a transaction.
 func loadRunInputs(ctx context.Context, db *gorm.DB, specs []runSpec) (*runInputs, error) {
@@ -137,12 +139,12 @@ func loadRunInputs(ctx context.Context, db *gorm.DB, specs []runSpec) (*runInput
 		}
 	}
 	var dirsJSON, tasksJSON, hostsJSON []byte
-	err := db.WithContext(ctx).Raw(sqlRunInputs, Int64s(ids), DefaultDirectiveName).Row().Scan(&dirsJSON, &tasksJSON, &hostsJSON)
+	in := &runInputs{Directives: map[int64]*Directive{}}
+	err := db.WithContext(ctx).Raw(sqlRunInputs, Int64s(ids), DefaultDirectiveName).Row().Scan(&dirsJSON, &tasksJSON, &hostsJSON, &in.Now)
 	if err != nil {
 		return nil, fmt.Errorf("load run inputs: %w", err)
 	}
 	var dirs []Directive
-	in := &runInputs{Directives: map[int64]*Directive{}}
 	if err := json.Unmarshal(dirsJSON, &dirs); err != nil {
 		return nil, fmt.Errorf("decode directives: %w", err)
 	}
@@ -178,7 +180,7 @@ func (in *runInputs) needDefault(specs []runSpec) bool {
 			return true
 		}
 		if defs, err := resolveTasks(in.Tasks, sp.Req); err == nil {
-			if _, err := pickHost(in.Hosts, defs, sp.Req.TargetHostID); err == nil {
+			if _, err := pickHost(in.Hosts, defs, sp.Req.TargetHostID, in.Now); err == nil {
 				return true
 			}
 		}
@@ -200,7 +202,7 @@ func (in *runInputs) plan(idx int, sp runSpec) (*newRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	hostID, routeErr := pickHost(in.Hosts, defs, sp.Req.TargetHostID)
+	hostID, routeErr := pickHost(in.Hosts, defs, sp.Req.TargetHostID, in.Now)
 	if routeErr != nil && sp.Slot == nil {
 		return nil, routeErr
 	}
