@@ -25,10 +25,7 @@ type Store struct {
 	sql *sql.DB
 	url string
 
-	wakeOnce sync.Once
-	wakeCh   chan struct{}
-	wakeDone chan struct{}
-	wakeWG   sync.WaitGroup
+	notifier *notifier
 
 	closeOnce sync.Once
 }
@@ -69,7 +66,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
-	return &Store{db: db, sql: sqlDB, url: url}, nil
+	return &Store{db: db, sql: sqlDB, url: url, notifier: startNotifier(sqlDB)}, nil
 }
 
 // URL returns the connection string the store was opened with.
@@ -79,11 +76,7 @@ func (s *Store) URL() string { return s.url }
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		s.wakeOnce.Do(func() {}) // no notifier may start after Close
-		if s.wakeDone != nil {
-			close(s.wakeDone)
-			s.wakeWG.Wait()
-		}
+		s.notifier.stop()
 		err = s.sql.Close()
 	})
 	return err
