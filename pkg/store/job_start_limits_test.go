@@ -156,7 +156,9 @@ func TestTaskMaxConcurrentHoldsAcrossReplicas(t *testing.T) {
 	}
 	claimAndHandOff(t, st, "a", n)
 	raceStarts(t, st, n, 2, func(j store.StartedJob) bool { return j.TaskType == "noop" },
-		func() int { return countInt(t, st, `SELECT count(*) FROM jobs WHERE status = 'running' AND task_type = 'noop'`) })
+		func() int {
+			return countInt(t, st, `SELECT count(*) FROM jobs WHERE status = 'running' AND task_type = 'noop'`)
+		})
 }
 
 // A host's capabilities.max_concurrency caps the jobs running on it across
@@ -186,7 +188,9 @@ func TestScheduleMaxPerJobHoldsAcrossReplicas(t *testing.T) {
 	const n = 12
 	fireSlots(t, st, sc, n)
 	raceStarts(t, st, n, 2, func(j store.StartedJob) bool { return j.TaskType == "noop" },
-		func() int { return countInt(t, st, `SELECT count(*) FROM jobs WHERE status = 'running' AND task_type = 'noop'`) })
+		func() int {
+			return countInt(t, st, `SELECT count(*) FROM jobs WHERE status = 'running' AND task_type = 'noop'`)
+		})
 }
 
 // A schedule's max_global caps its running runs across replicas.
