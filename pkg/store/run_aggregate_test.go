@@ -284,9 +284,6 @@ func TestReportIncludesSectionsAndArtifacts(t *testing.T) {
 // FinishResult.Runs tells the replica which runs changed status in the batch
 // (the completer logs "Run N finished with status: S" from it).
 func TestFinishReportsTheRunsTerminalTransition(t *testing.T) {
-	t.Skip("BUG: deriveRun (run_aggregate.go) sets r.Status = u.Status before building the report and then " +
-		"returns u.Status != r.Status, so a terminal transition that writes the report is never reported in " +
-		"FinishResult.Runs (the scheduler never logs 'Run N finished with status')")
 	t.Parallel()
 	st := noopStore(t)
 	j := runningNoop(t, st, "a")
