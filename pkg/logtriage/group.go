@@ -2,10 +2,11 @@ package logtriage
 
 // GroupKeys returns the template key of each line, as Analyze groups them.
 func GroupKeys(lines []string) []string {
+	m := NewMiner()
+	m.Learn(lines)
 	out := make([]string, len(lines))
 	for i, l := range lines {
-		p := Classify(l)
-		out[i] = TemplateKey(p.Level, Templatize(p.Message))
+		out[i] = m.Add(l).Key
 	}
 	return out
 }

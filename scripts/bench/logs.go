@@ -19,11 +19,18 @@ func logsMain(args []string) {
 	dir := fs.String("data", "../shared/loghub", "folder of <Dataset>/<Dataset>_2k.log.gz + structured csv")
 	gt := fs.String("gt", "corrected", "ground truth: corrected, original or loghub2")
 	dur := fs.Duration("time", 3*time.Second, "how long to time Analyze")
+	explain := fs.String("explain", "", "list the misgrouped templates of this dataset (raw lines) and stop")
 	_ = fs.Parse(args)
 	ds, err := logbench.Load(*dir, *gt)
 	if err != nil || len(ds) == 0 {
 		fmt.Fprintf(os.Stderr, "bench logs: no datasets in %s: %v\n", *dir, err)
 		os.Exit(1)
+	}
+	for _, d := range ds {
+		if d.Name == *explain {
+			logbench.Explain(os.Stdout, d.Raw, d.Truth, logtriage.GroupKeys(d.Raw), 15)
+			return
+		}
 	}
 	runtime.GOMAXPROCS(1)
 	fmt.Printf("cyberbrain bench logs — %s, %s, GOMAXPROCS 1, %s, ground truth %s\n",
