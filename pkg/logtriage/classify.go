@@ -64,8 +64,8 @@ var (
 	// klog/glog: E0102 15:04:05.000000 …
 	klogRe = regexp.MustCompile(`^([IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+`)
 	// Redis: "1:M 01 Jan 2024 12:00:00.000 # message" (# = warning).
-	redisRe = regexp.MustCompile(`^\d+:[XCSM] \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d+ ([.\-*#]) `)
-	goPanicRe   = regexp.MustCompile(`^panic: |^fatal error: `)
+	redisRe   = regexp.MustCompile(`^\d+:[XCSM] \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d+ ([.\-*#]) `)
+	goPanicRe = regexp.MustCompile(`^panic: |^fatal error: `)
 )
 
 // Classify finds the level and message of one (already folded) line.

@@ -19,6 +19,9 @@ type header struct {
 	// "… - name - LEVEL - message". The header then ends at each line's
 	// last such dash, wherever it falls.
 	Dash bool `json:"dash,omitempty"`
+	// Learned is set once the header was learned from enough lines; until
+	// then every triage tries again.
+	Learned bool `json:"learned,omitempty"`
 }
 
 const (
@@ -31,6 +34,9 @@ const (
 	headerShare = 0.9
 	// maxHeader bounds the header in tokens.
 	maxHeader = 12
+	// minHeaderSample is the fewest lines a header is learned from: on a
+	// handful of lines every word looks constant.
+	minHeaderSample = 32
 )
 
 // learnHeader finds the header places of a container's lines.
@@ -43,6 +49,10 @@ func learnHeader(lines []string) header {
 		toks[i] = splitTokens(l, make([]string, 0, 16))
 	}
 	var h header
+	if len(lines) < minHeaderSample {
+		return h
+	}
+	h.Learned = true
 	dashed := 0
 	for _, ts := range toks {
 		if dashAt(ts) > 0 {

@@ -13,7 +13,7 @@ import (
 type Cluster struct {
 	Key    string
 	Tokens []string
-	// Count is how many lines joined it while this miner ran.
+	// Count is how many lines joined it, over every triage.
 	Count int
 	// Known marks a cluster restored from an earlier triage.
 	Known bool
@@ -21,9 +21,6 @@ type Cluster struct {
 	// shape with one variable spread over two tokens ("<1 sec" for "00:01").
 	alias *Cluster
 }
-
-// Template is the cluster's pattern as one string.
-func (c *Cluster) Template() string { return strings.Join(c.Tokens, " ") }
 
 const (
 	// similarity is the share of a template's tokens a line must match to
@@ -47,7 +44,6 @@ const (
 // concurrent use.
 type Miner struct {
 	head     header
-	learned  bool
 	leaves   map[string][]*Cluster
 	children map[int]int
 	keys     map[string]*Cluster
@@ -62,11 +58,12 @@ func NewMiner() *Miner {
 	return &Miner{leaves: map[string][]*Cluster{}, children: map[int]int{}, keys: map[string]*Cluster{}, byFirst: map[string][]*Cluster{}}
 }
 
-// Learn fixes the header from a sample of lines, unless it is known already.
+// Learn fixes the header from a sample of lines, unless it is known
+// already. Fewer than minHeaderSample lines teach nothing: the lines are
+// mined whole (their digit-bearing tokens masked) and a later triage learns.
 func (m *Miner) Learn(lines []string) {
-	if !m.learned {
+	if !m.head.Learned {
 		m.head = learnHeader(lines)
-		m.learned = true
 	}
 }
 
@@ -209,20 +206,6 @@ func (m *Miner) insert(leaf string, c *Cluster) {
 		m.byFirst[c.Tokens[0]] = append(m.byFirst[c.Tokens[0]], c)
 	}
 	m.all = append(m.all, c)
-}
-
-// peekLeaf is leafKey without making a branch.
-func (m *Miner) peekLeaf(toks []string) string {
-	n := len(toks)
-	first := wildcard
-	if n > 0 {
-		first = toks[0]
-	}
-	k := strconv.Itoa(n) + "\x00" + first
-	if _, ok := m.leaves[k]; !ok {
-		return strconv.Itoa(n) + "\x00" + wildcard
-	}
-	return k
 }
 
 // leafKey is the tree path of a line: its length and first token, the

@@ -58,5 +58,15 @@ func maskToken(t string) string {
 	if i := strings.IndexByte(t, '='); i > 0 && !hasDigit(t[:i]) {
 		return t[:i+1] + wildcard
 	}
+	if strings.Count(t, "/") >= 2 && !strings.Contains(t, "//") {
+		// A path keeps its fixed parts: /api/users/42 → /api/users/<*>.
+		parts := strings.Split(t, "/")
+		for i, p := range parts {
+			if hasDigit(p) {
+				parts[i] = wildcard
+			}
+		}
+		return strings.Join(parts, "/")
+	}
 	return wildcard
 }
