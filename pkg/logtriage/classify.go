@@ -64,16 +64,8 @@ var (
 	// klog/glog: E0102 15:04:05.000000 …
 	klogRe = regexp.MustCompile(`^([IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+`)
 	// Redis: "1:M 01 Jan 2024 12:00:00.000 # message" (# = warning).
-	redisRe = regexp.MustCompile(`^\d+:[XCSM] \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d+ ([.\-*#]) `)
-	// Upper-case level words anywhere near the start (ERROR, WARN, FATAL…),
-	// PostgreSQL's "ERROR:  …", bracketed forms in any case ([error], <warn>).
-	upperLevelRe   = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(FATAL|PANIC|CRITICAL|CRIT|EMERG|EMERGENCY|ALERT|SEVERE|ERROR|ERR|EXCEPTION|WARNING|WARN)(?:[^A-Za-z0-9_]|$)`)
-	bracketLevelRe = regexp.MustCompile(`(?i)[\[<(](fatal|panic|critical|crit|emerg|alert|error|err|exception|warning|warn)[\]>)]`)
-	// "error: …" / "Warning: …" as the line's first word.
-	leadLevelRe = regexp.MustCompile(`(?i)^(fatal|panic|error|warning|warn)\s*:`)
-	// An exception head: java.lang.IllegalStateException: …, ValueError: …
-	exceptionRe = regexp.MustCompile(`(?:^|\s)((?:[a-zA-Z_$][\w$]*\.)*[A-Z][\w$]*(?:Exception|Error|Throwable))(?::|$)`)
-	goPanicRe   = regexp.MustCompile(`^panic: |^fatal error: `)
+	redisRe   = regexp.MustCompile(`^\d+:[XCSM] \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2}\.\d+ ([.\-*#]) `)
+	goPanicRe = regexp.MustCompile(`^panic: |^fatal error: `)
 )
 
 // Classify finds the level and message of one (already folded) line.
@@ -84,8 +76,8 @@ func Classify(line string) Parsed {
 			return p
 		}
 	}
-	if m := goPanicRe.FindString(trimmed); m != "" {
-		if strings.HasPrefix(m, "panic") {
+	if m := matchIf(strings.HasPrefix(trimmed, "panic: ") || strings.HasPrefix(trimmed, "fatal error: "), goPanicRe, trimmed); m != nil {
+		if strings.HasPrefix(m[0], "panic") {
 			return Parsed{Level: Panic, Message: trimmed, Format: "plain"}
 		}
 		return Parsed{Level: Fatal, Message: trimmed, Format: "plain"}
@@ -93,7 +85,9 @@ func Classify(line string) Parsed {
 	if strings.HasPrefix(trimmed, "Traceback (most recent call last)") {
 		return Parsed{Level: Exception, Message: trimmed, Format: "plain"}
 	}
-	if m := accessRe.FindStringSubmatch(trimmed); m != nil {
+	// Each pattern below is tried only when a cheap test says it may match:
+	// Classify runs on every line.
+	if m := matchIf(strings.Contains(trimmed, " HTTP/"), accessRe, trimmed); m != nil {
 		lvl := Info
 		switch m[2][0] {
 		case '5':
@@ -101,7 +95,7 @@ func Classify(line string) Parsed {
 		}
 		return Parsed{Level: lvl, Message: trimmed, Format: "access"}
 	}
-	if m := logfmtLevelRe.FindStringSubmatch(trimmed); m != nil && strings.Contains(trimmed, "=") {
+	if m := matchIf(strings.Contains(trimmed, "l=") || strings.Contains(trimmed, "y="), logfmtLevelRe, trimmed); m != nil {
 		msg := trimmed
 		if mm := logfmtMsgRe.FindStringSubmatch(trimmed); mm != nil {
 			msg = unquote(mm[1])
@@ -111,10 +105,10 @@ func Classify(line string) Parsed {
 		}
 		return Parsed{Level: normalize(m[2]), Message: msg, Format: "logfmt"}
 	}
-	if m := klogRe.FindStringSubmatch(trimmed); m != nil {
+	if m := matchIf(len(trimmed) > 1 && strings.IndexByte("IWEF", trimmed[0]) >= 0 && isDigit(trimmed[1]), klogRe, trimmed); m != nil {
 		return Parsed{Level: map[string]Level{"I": Info, "W": Warn, "E": Error, "F": Fatal}[m[1]], Message: trimmed, Format: "plain"}
 	}
-	if m := redisRe.FindStringSubmatch(trimmed); m != nil {
+	if m := matchIf(len(trimmed) > 0 && isDigit(trimmed[0]), redisRe, trimmed); m != nil {
 		lvl := Info
 		if m[1] == "#" {
 			lvl = Warn
@@ -126,35 +120,6 @@ func Classify(line string) Parsed {
 		return Parsed{Level: lvl, Message: trimmed, Format: "plain"}
 	}
 	return Parsed{Level: plainLevel(trimmed), Message: trimmed, Format: "plain"}
-}
-
-// plainLevel looks for level words in free text. Only the first part of a
-// line is searched so a message that merely mentions "error" further on
-// (an echoed query, a URL) does not count.
-func plainLevel(s string) Level {
-	head := s
-	if len(head) > 160 {
-		head = head[:160]
-	}
-	best := Info
-	consider := func(word string) {
-		if l := normalize(word); l.Rank() > best.Rank() {
-			best = l
-		}
-	}
-	for _, m := range upperLevelRe.FindAllStringSubmatch(head, -1) {
-		consider(m[1])
-	}
-	for _, m := range bracketLevelRe.FindAllStringSubmatch(head, -1) {
-		consider(m[1])
-	}
-	if m := leadLevelRe.FindStringSubmatch(head); m != nil {
-		consider(m[1])
-	}
-	if best.Rank() < Exception.Rank() && exceptionRe.MatchString(head) {
-		best = Exception
-	}
-	return best
 }
 
 // normalize maps the many spellings of levels onto ours.
@@ -238,3 +203,13 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// matchIf runs re only when the cheap precondition holds.
+func matchIf(ok bool, re *regexp.Regexp, s string) []string {
+	if !ok {
+		return nil
+	}
+	return re.FindStringSubmatch(s)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -80,7 +80,7 @@ func Fold(lines []Line) []Entry {
 		flush()
 		e := Entry{Time: l.Time, Stream: l.Stream, Text: text, Lines: 1}
 		switch {
-		case goPanicRe.MatchString(text):
+		case strings.HasPrefix(text, "panic: ") || strings.HasPrefix(text, "fatal error: "):
 			e.kind = goTrace
 		case strings.HasPrefix(text, "Traceback (most recent call last)"):
 			e.kind = pyTrace
@@ -103,10 +103,12 @@ func continues(cur *Entry, text string) bool {
 		return pyEndRe.MatchString(text)
 	}
 	// Java (and anything logging a Java-style trace under its message).
-	if javaContRe.MatchString(text) {
+	// The cheap tests first: this runs on every line.
+	if (startsWithSpace(text) || strings.HasPrefix(text, "Caused by: ") || strings.HasPrefix(text, "...")) && javaContRe.MatchString(text) {
 		return true
 	}
-	return cur.Lines == 1 && javaHeadRe.MatchString(text) && Classify(cur.Text).Level.IsIssue()
+	return cur.Lines == 1 && text != "" && text[0] >= 'a' && text[0] <= 'z' && strings.IndexByte(text, '.') > 0 &&
+		javaHeadRe.MatchString(text) && Classify(cur.Text).Level.IsIssue()
 }
 
 func startsWithSpace(s string) bool {

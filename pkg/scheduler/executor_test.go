@@ -168,7 +168,7 @@ func TestArtifactsAndOnCommitSavedOnlyForTheAcceptedAttempt(t *testing.T) {
 		return &tasks.Result{
 			Summary:   tag,
 			Artifacts: []tasks.Artifact{{Name: tag + ".txt", ContentType: "text/plain", Content: []byte(tag)}},
-			OnCommit: func(ctx context.Context, tx tasks.LogCursorSaver) error {
+			OnCommit: func(ctx context.Context, tx tasks.CommitTx) error {
 				mu.Lock()
 				committed = append(committed, tag)
 				mu.Unlock()

@@ -204,6 +204,12 @@ type ContainerLogState struct {
 	ContainerName  string `gorm:"primaryKey"`
 	LastSuccessAt  time.Time
 	KnownTemplates JSON `gorm:"type:jsonb"`
+	// MinerState is the container's template miner (logtriage.MinerState).
+	MinerState JSON `gorm:"type:jsonb"`
+	// Baselines are the templates' usual rates, keyed by template key.
+	Baselines JSON `gorm:"type:jsonb"`
+	// ImageID is the image the container ran at its last triage.
+	ImageID string
 }
 
 // TableName keeps the table name singular as in the migration.

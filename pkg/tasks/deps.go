@@ -48,10 +48,25 @@ type LogCursorSaver interface {
 	SaveLogState(ctx context.Context, hostID int64, container string, lastSuccess time.Time, knownTemplates []string) error
 }
 
-// ResultTx is the completion transaction as Result.SaveInTx sees it: it
-// stores the artifacts and hands the cursor saver to OnCommit.
-type ResultTx interface {
+// FindingsWriter stores log_triage's findings and each container's miner
+// state and baselines; like the cursor, only inside the fenced completion
+// transaction, so a rejected attempt leaves neither.
+type FindingsWriter interface {
+	SaveFindings(ctx context.Context, fs []store.Finding) error
+	SaveTriageState(ctx context.Context, hostID int64, container string, miner, baselines []byte, imageID string) error
+}
+
+// CommitTx is what Result.OnCommit may do: advance log cursors, store
+// findings and triage state.
+type CommitTx interface {
 	LogCursorSaver
+	FindingsWriter
+}
+
+// ResultTx is the completion transaction as Result.SaveInTx sees it: it
+// stores the artifacts and hands the rest to OnCommit.
+type ResultTx interface {
+	CommitTx
 	SaveArtifacts(ctx context.Context, runID, jobID int64, arts []store.NewArtifact) error
 }
 

@@ -150,7 +150,7 @@ func TestSaveInTxOrder(t *testing.T) {
 	ctx := context.Background()
 	tx := &memTx{memCursors: &memCursors{}}
 	var sawArtifacts int
-	res := &Result{Artifacts: []Artifact{markdownArtifact("# x")}, OnCommit: func(ctx context.Context, s LogCursorSaver) error {
+	res := &Result{Artifacts: []Artifact{markdownArtifact("# x")}, OnCommit: func(ctx context.Context, s CommitTx) error {
 		sawArtifacts = len(tx.artifacts)
 		return s.SaveLogState(ctx, 1, "c", time.Unix(100, 0), nil)
 	}}
@@ -163,7 +163,7 @@ func TestSaveInTxOrder(t *testing.T) {
 	if st, _ := tx.LogStates(ctx, 1); !st["c"].LastSuccessAt.Equal(time.Unix(100, 0)) {
 		t.Errorf("cursor = %+v", st)
 	}
-	bad := &Result{OnCommit: func(context.Context, LogCursorSaver) error { return errors.New("boom") }}
+	bad := &Result{OnCommit: func(context.Context, CommitTx) error { return errors.New("boom") }}
 	if err := bad.SaveInTx(ctx, tx, store.Job{ID: 5}); err == nil || !strings.Contains(err.Error(), "job 5 on-commit: boom") {
 		t.Errorf("failing OnCommit: %v", err)
 	}

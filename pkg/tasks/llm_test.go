@@ -77,7 +77,7 @@ func TestLogTriageLLMSummary(t *testing.T) {
 	if auth != "Bearer sk-test-key" {
 		t.Errorf("Authorization = %q", auth)
 	}
-	if !strings.Contains(prompt, "failed to connect to db <ip>") || strings.Contains(prompt, "10.0.0.1:5432") {
+	if !strings.Contains(prompt, "failed to connect to db <*>") || strings.Contains(prompt, "10.0.0.1:5432") {
 		t.Errorf("prompt should hold masked templates only:\n%s", prompt)
 	}
 	if !strings.Contains(res.ReportMarkdown, "ANSWER-MARK-7731") {

@@ -63,6 +63,13 @@ type containerTriage struct {
 	TemplatesTotal int      `json:"templates_total"`
 	NewTemplates   []string `json:"new_templates"`
 	Error          string   `json:"error,omitempty"`
+	// Docker is the engine's word on the container since the last triage.
+	Docker dockerDiag `json:"docker"`
+	// Trends of the issue templates against their baselines.
+	Trends []logtriage.Trend `json:"trends,omitempty"`
+
+	minerState []byte
+	baselines  []byte
 
 	cursor time.Time
 	known  []string
@@ -139,7 +146,14 @@ func triageContainer(ctx context.Context, cli *client.Client, host *store.Worker
 	name := containerName(c)
 	ct := &containerTriage{top: cfg.Top, Name: name, ID: shortID(c.ID), Image: c.Image, State: c.State, Since: firstSince, FirstTriage: true}
 	known := map[string]bool{}
+	var ms logtriage.MinerState
+	base := map[string]logtriage.Baseline{}
+	lastImage := ""
 	if st, ok := states[name]; ok {
+		// A damaged state only costs its memory: the triage starts afresh.
+		_ = json.Unmarshal(st.MinerState, &ms)
+		_ = json.Unmarshal(st.Baselines, &base)
+		lastImage = st.ImageID
 		ct.Since = st.LastSuccessAt.UTC()
 		ct.FirstTriage = false
 		var keys []string
@@ -152,7 +166,16 @@ func triageContainer(ctx context.Context, cli *client.Client, host *store.Worker
 		ct.known = keys
 	}
 	ct.cursor = ct.Since
-	lines, err := readLogs(ctx, cli, c.ID, ct.Since, cfg.Tail)
+	now := time.Now().UTC()
+	lines, info, err := readLogs(ctx, cli, c.ID, ct.Since, cfg.Tail)
+	if err == nil {
+		// Events are best effort: an engine that cannot stream them still
+		// gets its logs triaged, and the report says why events are missing.
+		var derr error
+		if ct.Docker, derr = diagnose(ctx, cli, info, ct.Since, now, lastImage); derr != nil {
+			ct.Docker.EventsError = derr.Error()
+		}
+	}
 	if err != nil {
 		if isNotFound(err) {
 			ct.Error = "container removed before its logs could be read"
@@ -160,7 +183,16 @@ func triageContainer(ctx context.Context, cli *client.Client, host *store.Worker
 		}
 		return nil, dockerhost.Classify(host, fmt.Sprintf("read logs of container %q", name), err)
 	}
-	a := logtriage.Analyze(lines, known)
+	miner := logtriage.RestoreMiner(ms)
+	a := logtriage.AnalyzeWith(lines, miner, known)
+	var next map[string]logtriage.Baseline
+	ct.Trends, next = logtriage.Trends(a.Templates, base, now.Sub(ct.Since))
+	if ct.minerState, err = json.Marshal(miner.State()); err == nil {
+		ct.baselines, err = json.Marshal(next)
+	}
+	if err != nil {
+		return nil, domain.Permanentf("log_triage: encode triage state of %q: %v", name, err)
+	}
 	ct.Lines = a.Lines
 	ct.Truncated = a.Lines >= cfg.Tail
 	ct.LevelCounts = a.LevelCounts
@@ -200,17 +232,17 @@ func cursorAfter(last time.Time) time.Time {
 // readLogs reads a container's stdout and stderr since a time, bounded by
 // tail lines, and splits the multiplexed stream (containers without a TTY)
 // into timestamped lines.
-func readLogs(ctx context.Context, cli *client.Client, id string, since time.Time, tail int) ([]logtriage.Line, error) {
+func readLogs(ctx context.Context, cli *client.Client, id string, since time.Time, tail int) ([]logtriage.Line, container.InspectResponse, error) {
 	info, err := cli.ContainerInspect(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, info, err
 	}
 	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{
 		ShowStdout: true, ShowStderr: true, Timestamps: true,
 		Since: since.Format(time.RFC3339Nano), Tail: strconv.Itoa(tail),
 	})
 	if err != nil {
-		return nil, err
+		return nil, info, err
 	}
 	defer rc.Close()
 	var stdout, stderr bytes.Buffer
@@ -221,10 +253,10 @@ func readLogs(ctx context.Context, cli *client.Client, id string, since time.Tim
 		_, err = stdcopy.StdCopy(&stdout, &stderr, body)
 	}
 	if err != nil {
-		return nil, err
+		return nil, info, err
 	}
 	lines := splitTimestamped(stdout.Bytes(), "stdout")
-	return append(lines, splitTimestamped(stderr.Bytes(), "stderr")...), nil
+	return append(lines, splitTimestamped(stderr.Bytes(), "stderr")...), info, nil
 }
 
 // splitTimestamped parses "RFC3339Nano text" lines as written with

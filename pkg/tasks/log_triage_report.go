@@ -2,11 +2,13 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/logtriage"
+	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
 // logTriageReport is log_triage.json; its Markdown rendering is report.md.
@@ -21,6 +23,8 @@ type logTriageReport struct {
 	// are not reported either.
 	OutOfScope int        `json:"containers_out_of_scope"`
 	LLM        *llmResult `json:"llm,omitempty"`
+	// Findings, ranked, most severe first.
+	Findings []finding `json:"findings"`
 }
 
 func (r *logTriageReport) issues() int {
@@ -60,6 +64,13 @@ func (r *logTriageReport) llmPrompt(max int) string {
 }
 
 func (r *logTriageReport) result(env Env) (*Result, error) {
+	r.Findings = []finding{}
+	for _, c := range r.Containers {
+		if c.Error == "" {
+			r.Findings = append(r.Findings, containerFindings(c)...)
+		}
+	}
+	rankFindings(r.Findings)
 	issues := r.issues()
 	var newT, templates int
 	for _, c := range r.Containers {
@@ -87,15 +98,16 @@ func (r *logTriageReport) result(env Env) (*Result, error) {
 		"issues": issues, "templates": templates, "new_templates": newT,
 		"fatal": r.levelTotal(logtriage.Fatal), "panic": r.levelTotal(logtriage.Panic),
 		"exception": r.levelTotal(logtriage.Exception), "error": r.levelTotal(logtriage.Error),
-		"warn": r.levelTotal(logtriage.Warn), "containers_out_of_scope": r.OutOfScope,
+		"warn": r.levelTotal(logtriage.Warn), "containers_out_of_scope": r.OutOfScope, "findings": len(r.Findings),
 	}
 	hostID := env.Host.ID
 	containers := r.Containers
+	findings := r.Findings
 	return &Result{
 		Summary: summary, Data: data, ReportMarkdown: md,
 		Artifacts: []Artifact{markdownArtifact(md), js},
 		// Cursors move only when this attempt's result is accepted.
-		OnCommit: func(ctx context.Context, tx LogCursorSaver) error {
+		OnCommit: func(ctx context.Context, tx CommitTx) error {
 			for _, c := range containers {
 				if c.Error != "" {
 					continue
@@ -103,8 +115,11 @@ func (r *logTriageReport) result(env Env) (*Result, error) {
 				if err := tx.SaveLogState(ctx, hostID, c.Name, c.cursor, c.known); err != nil {
 					return err
 				}
+				if err := tx.SaveTriageState(ctx, hostID, c.Name, c.minerState, c.baselines, c.Docker.ImageID); err != nil {
+					return err
+				}
 			}
-			return nil
+			return tx.SaveFindings(ctx, findingRows(env, findings))
 		},
 	}, nil
 }
@@ -117,6 +132,7 @@ func (r *logTriageReport) markdown(summary string) string {
 		fmt.Fprintf(&b, " %d container(s) not on the allow-list were not read.", r.OutOfScope)
 	}
 	b.WriteString("\n\n")
+	b.WriteString(findingsMarkdown(r.Findings))
 	if r.LLM != nil {
 		b.WriteString("### Summary\n\n")
 		if r.LLM.Error != "" {
@@ -172,4 +188,18 @@ func (r *logTriageReport) markdown(summary string) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// findingRows are the findings as rows of the job.
+func findingRows(env Env, fs []finding) []store.Finding {
+	out := make([]store.Finding, 0, len(fs))
+	for i, f := range fs {
+		ev, err := json.Marshal(f.Evidence)
+		if err != nil {
+			ev = []byte("{}")
+		}
+		out = append(out, store.Finding{RunID: env.Job.RunID, JobID: env.Job.ID, WorkerHostID: env.Host.ID,
+			ContainerName: f.Container, Severity: f.Severity, Kind: f.Kind, Rank: i + 1, Statement: f.Statement, Evidence: ev})
+	}
+	return out
 }

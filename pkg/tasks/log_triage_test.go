@@ -70,10 +70,10 @@ func TestLogTriageOnRealContainers(t *testing.T) {
 		substr string
 		count  int
 	}{
-		{logtriage.Error, "failed to connect to db <ip> after <dur> (request <uuid>)", 5},
-		{logtriage.Warn, "cache miss ratio high: <num>", 3},
-		{logtriage.Error, "upstream timeout after <dur>", 2},
-		{logtriage.Panic, "panic: runtime error: index out of range [<num>] with length <num>", 1},
+		{logtriage.Error, "failed to connect to db <*> after <*> (request <*>", 5},
+		{logtriage.Warn, "cache miss ratio high: <*>", 3},
+		{logtriage.Error, "upstream timeout after <*>", 2},
+		{logtriage.Panic, "panic: runtime error: index out of range <*> with length <*>", 1},
 	}
 	for _, w := range want {
 		tp := findTemplate(c.Templates, w.level, w.substr)
@@ -115,7 +115,7 @@ func TestLogTriageOnRealContainers(t *testing.T) {
 	if tp := findTemplate(c2.Templates, logtriage.Error, "failed to connect to db"); tp == nil || tp.Count != 2 || tp.New {
 		t.Errorf("db template on second triage = %+v, want count 2, known", tp)
 	}
-	if tp := findTemplate(c2.Templates, logtriage.Error, "disk quota exceeded for volume vol-<num>"); tp == nil || !tp.New {
+	if tp := findTemplate(c2.Templates, logtriage.Error, "disk quota exceeded for volume <*>"); tp == nil || !tp.New {
 		t.Errorf("disk quota template = %+v, want new", tp)
 	}
 	if findTemplate(c2.Templates, logtriage.Panic, "panic") != nil {

@@ -57,6 +57,7 @@ func (m *memCursors) SaveLogState(_ context.Context, hostID int64, name string, 
 type memTx struct {
 	*memCursors
 	artifacts []store.NewArtifact
+	findings  []store.Finding
 }
 
 func (tx *memTx) SaveArtifacts(_ context.Context, _, _ int64, arts []store.NewArtifact) error {
@@ -148,4 +149,19 @@ func TestLogTriageWithFakes(t *testing.T) {
 	if res.Data["lines_read"] != 1 {
 		t.Errorf("second run read %v lines, want only the 1 after the cursor", res.Data["lines_read"])
 	}
+}
+
+func (tx *memTx) SaveFindings(_ context.Context, fs []store.Finding) error {
+	tx.findings = append(tx.findings, fs...)
+	return nil
+}
+
+func (tx *memTx) SaveTriageState(_ context.Context, hostID int64, name string, miner, baselines []byte, imageID string) error {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	key := fmt.Sprintf("%d/%s", hostID, name)
+	row := tx.rows[key]
+	row.MinerState, row.Baselines, row.ImageID = miner, baselines, imageID
+	tx.rows[key] = row
+	return nil
 }

@@ -49,8 +49,9 @@ type Result struct {
 	// Artifacts are stored in Postgres (report.md and <task>.json at least).
 	Artifacts []Artifact
 	// OnCommit runs inside the fenced completion transaction, only when this
-	// attempt's result is accepted; all it may do there is advance log cursors.
-	OnCommit func(ctx context.Context, tx LogCursorSaver) error
+	// attempt's result is accepted; all it may do there is advance log
+	// cursors and store findings and triage state.
+	OnCommit func(ctx context.Context, tx CommitTx) error
 }
 
 // Task is one kind of diagnostic work. Errors should be classified with

@@ -5,6 +5,7 @@
 //	go run ./scripts/bench pipeline [-latency-runs 300] [-drain-runs 20000] [-replicas 4] [-max-claim 100]
 //	go run ./scripts/bench launch [-clients 32] [-duration 10s] [-conns 16]
 //	go run ./scripts/bench chaos [-runs 5000] [-replicas 4] [-every 2s]
+//	go run ./scripts/bench logs [-data ../shared/loghub] [-gt corrected]
 //
 // `make bench` runs both against a private PostgreSQL.
 package main
@@ -16,7 +17,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs [flags]")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -26,8 +27,10 @@ func main() {
 		launchMain(os.Args[2:])
 	case "chaos":
 		chaosMain(os.Args[2:])
+	case "logs":
+		logsMain(os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch or chaos\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos or logs\n", os.Args[1])
 		os.Exit(2)
 	}
 }

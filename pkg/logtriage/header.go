@@ -1,0 +1,170 @@
+package logtriage
+
+import "strings"
+
+// header is what a container's lines start with before the message: time
+// stamps, levels, pids, thread or node ids, a logger name. It is learned from
+// the container's own lines (no per-format rules) and kept out of templates,
+// so that "INFO dfs.DataNode: Receiving block <*>" and the same message
+// under another pid or level share one template.
+type header struct {
+	// Len is how many leading tokens may be header; each line still has to
+	// show a header-like token at each of these places to lose it.
+	Len int `json:"len"`
+	// Const holds, per place, the value most lines have there, when nearly
+	// all do (a host name, a fixed tag): such a token is header too.
+	Const []string `json:"const,omitempty"`
+	// Dash is set when nearly every line has a lone "-" among its first
+	// tokens: "prog - message", log4j's "… logger - message", Python's
+	// "… - name - LEVEL - message". The header then ends at each line's
+	// last such dash, wherever it falls.
+	Dash bool `json:"dash,omitempty"`
+	// Learned is set once the header was learned from enough lines; until
+	// then every triage tries again.
+	Learned bool `json:"learned,omitempty"`
+}
+
+const (
+	// headerSample is how many lines the header is learned from.
+	headerSample = 512
+	// headerShare is the share of sampled lines that must agree for a place
+	// to count as header: a few odd lines (continuations, banners) must not
+	// stop the learning, but a place that is header in only some lines is
+	// message.
+	headerShare = 0.9
+	// maxHeader bounds the header in tokens.
+	maxHeader = 12
+	// minHeaderSample is the fewest lines a header is learned from: on a
+	// handful of lines every word looks constant.
+	minHeaderSample = 32
+)
+
+// learnHeader finds the header places of a container's lines.
+func learnHeader(lines []string) header {
+	if len(lines) > headerSample {
+		lines = lines[:headerSample]
+	}
+	toks := make([][]string, len(lines))
+	for i, l := range lines {
+		toks[i] = splitTokens(l, make([]string, 0, 16))
+	}
+	var h header
+	if len(lines) < minHeaderSample {
+		return h
+	}
+	h.Learned = true
+	dashed := 0
+	for _, ts := range toks {
+		if dashAt(ts) > 0 {
+			dashed++
+		}
+	}
+	h.Dash = len(toks) > 0 && float64(dashed) >= headerShare*float64(len(toks))
+	for pos := 0; pos < maxHeader; pos++ {
+		counts := map[string]int{}
+		n, like, colon := 0, 0, 0
+		for _, ts := range toks {
+			if pos >= len(ts)-1 { // a header leaves a message behind it
+				continue
+			}
+			n++
+			counts[ts[pos]]++
+			if headerLike(ts[pos]) {
+				like++
+			}
+			if strings.HasSuffix(ts[pos], ":") {
+				colon++
+			}
+		}
+		if n == 0 || float64(n) < headerShare*float64(len(toks)) {
+			break
+		}
+		c := ""
+		for v, k := range counts {
+			if float64(k) >= headerShare*float64(n) {
+				c = v
+			}
+		}
+		if c == "" && float64(like) < headerShare*float64(n) {
+			break
+		}
+		h.Len = pos + 1
+		h.Const = append(h.Const, c)
+		if float64(colon) >= headerShare*float64(n) {
+			break // "logger:" or "prog[pid]:" closes a header
+		}
+	}
+	return h
+}
+
+// strip returns the message tokens of one line.
+func (h header) strip(toks []string) []string {
+	if h.Dash {
+		if d := dashAt(toks); d > 0 {
+			return toks[d+1:]
+		}
+	}
+	i := 0
+	for i < h.Len && i < len(toks)-1 {
+		if !headerLike(toks[i]) && (h.Const[i] == "" || toks[i] != h.Const[i]) {
+			break
+		}
+		i++
+	}
+	return toks[i:]
+}
+
+// headerLike reports whether a token has the look of a header field: it
+// holds a digit (times, dates, pids, ids), is a level or a month or weekday
+// name, is bracketed, is a lone separator, or is an upper-case tag.
+func headerLike(t string) bool {
+	if hasDigit(t) || t == "-" || t == "|" || t[0] == '[' || t[len(t)-1] == ']' {
+		return true
+	}
+	w := strings.Trim(t, "[]<>():,")
+	if w == "" {
+		return true
+	}
+	if isLevelWord(w) || calendarWords[strings.ToLower(w)] {
+		return true
+	}
+	upper := len(w) >= 2
+	for i := 0; i < len(w) && upper; i++ {
+		c := w[i]
+		upper = (c >= 'A' && c <= 'Z') || c == '_'
+	}
+	return upper
+}
+
+var calendarWords = map[string]bool{
+	"jan": true, "feb": true, "mar": true, "apr": true, "may": true, "jun": true, "jul": true,
+	"aug": true, "sep": true, "oct": true, "nov": true, "dec": true,
+	"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true,
+	"am": true, "pm": true, "utc": true, "gmt": true,
+}
+
+// isLevelWord reports whether w names a log level in any usual spelling
+// (INFO, Info, notice, W, E, ...).
+func isLevelWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "trace", "debug", "dbg", "info", "inf", "notice", "warn", "warning", "wrn", "error", "err", "eror",
+		"fatal", "crit", "critical", "alert", "emerg", "panic", "severe", "fine", "finer", "finest",
+		"verbose", "d", "i", "w", "e", "f", "v":
+		return true
+	}
+	return false
+}
+
+// dashAt is the place of the first lone "-" among a line's first tokens,
+// moved on over "- word -" runs (Python's "- name - LEVEL -"), or 0.
+func dashAt(toks []string) int {
+	for i := 1; i < maxHeader && i < len(toks)-1; i++ {
+		if toks[i] == "-" {
+			for i+2 < len(toks)-1 && toks[i+2] == "-" {
+				i += 2
+			}
+			return i
+		}
+	}
+	return 0
+}

@@ -1,0 +1,72 @@
+package logtriage
+
+import "strings"
+
+// wildcard stands for a variable token in a template.
+const wildcard = "<*>"
+
+// maxTokens bounds the tokens of one line that are mined: a megabyte-long line
+// must not cost a megabyte of template, and its tail rarely tells templates apart.
+const maxTokens = 64
+
+// splitTokens cuts a line on blanks and on '|', the field separator of many
+// pipe-delimited formats. It appends to buf to spare an allocation per line.
+func splitTokens(s string, buf []string) []string {
+	start := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '|' || c == '\r' || c == '\n' {
+			if start >= 0 {
+				buf = append(buf, s[start:i])
+				start = -1
+				if len(buf) == maxTokens {
+					return buf
+				}
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		buf = append(buf, s[start:])
+	}
+	return buf
+}
+
+// hasDigit reports whether s holds an ASCII digit.
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// maskToken hides the variable part of a token. Any token holding a digit is
+// variable — numbers, ids like blk_-695… or attempt_1445_m_000001_0, addresses,
+// versions, timestamps — because telling a version from a counter needs
+// knowledge a general miner does not have, and both vary between runs or
+// hosts. A key=value token keeps its key: "uid=0" and "uid=42" share
+// "uid=<*>" but stay apart from "euid=<*>".
+func maskToken(t string) string {
+	if !hasDigit(t) {
+		return t
+	}
+	if i := strings.IndexByte(t, '='); i > 0 && !hasDigit(t[:i]) {
+		return t[:i+1] + wildcard
+	}
+	if strings.Count(t, "/") >= 2 && !strings.Contains(t, "//") {
+		// A path keeps its fixed parts: /api/users/42 → /api/users/<*>.
+		parts := strings.Split(t, "/")
+		for i, p := range parts {
+			if hasDigit(p) {
+				parts[i] = wildcard
+			}
+		}
+		return strings.Join(parts, "/")
+	}
+	return wildcard
+}
