@@ -1,6 +1,7 @@
 package declarative
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -38,13 +39,18 @@ func Export(ctx context.Context, c *client.Client) ([]byte, error) {
 		}
 		doc.Content = append(doc.Content, scalar(k.section), seq)
 	}
-	out, err := yaml.Marshal(doc)
-	if err != nil {
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	header := fmt.Sprintf("# cyberbrain configuration exported from %s.\n"+
 		"# Apply it with: cyberbrain apply -f FILE (TLS keys of worker hosts are never exported).\n", c.Server())
-	return append([]byte(header), out...), nil
+	return append([]byte(header), out.Bytes()...), nil
 }
 
 func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
