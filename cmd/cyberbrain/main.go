@@ -4,6 +4,9 @@
 // pkg/client and pkg/declarative; this package is the cobra wiring.
 package main
 
+// The configuration reference, docs/CONFIGURATION.md, is rendered from the flags.
+//go:generate env CYBERBRAIN_UPDATE_DOCS=1 go test -run ^TestConfigurationReference$ .
+
 import (
 	"context"
 	"errors"

@@ -2,6 +2,9 @@
 // number of replicas against one database.
 package main
 
+// The configuration reference, docs/CONFIGURATION.md, is rendered from the flags.
+//go:generate env CYBERBRAIN_UPDATE_DOCS=1 go test -run ^TestConfigurationReference$ .
+
 import (
 	"context"
 	"time"
