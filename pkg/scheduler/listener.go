@@ -47,6 +47,7 @@ func (s *Scheduler) listenOnce(ctx context.Context) error {
 		defer ccancel()
 		_ = l.Close(cctx)
 	}()
+	s.TestSignals.Listening.Signal(struct{}{})
 	s.Nudge() // anything notified while we were away
 	for {
 		if _, err := l.WaitForNotification(lctx); err != nil {

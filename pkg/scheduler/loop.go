@@ -32,7 +32,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if err == nil && res.idle() && s.Running() == 0 && s.idle.due(s.cfg.Clock.Now()) {
 			s.log.Info("No due schedules found")
 		}
-		s.sleep(ctx)
+		s.sleep(ctx, err != nil)
 	}
 	return s.shutdown()
 }
@@ -49,9 +49,13 @@ func (s *Scheduler) RunOnce(ctx context.Context) error {
 }
 
 // sleep waits for a NOTIFY, freed capacity, the next due time or the poll
-// interval (with jitter), whichever comes first.
-func (s *Scheduler) sleep(ctx context.Context) {
+// interval (with jitter), whichever comes first; after a failed pass at most
+// a second, so work it released (or could not reach) is retried soon.
+func (s *Scheduler) sleep(ctx context.Context, failed bool) {
 	d := s.cfg.Interval
+	if failed {
+		d = min(d, failedPassRetry)
+	}
 	d += time.Duration(rand.Int64N(int64(d)/10 + 1)) // jitter: replicas do not poll in step
 	// Events due after the previous look were not seen by the last pass
 	// (or became due while it ran); earlier ones were.
@@ -73,6 +77,9 @@ func (s *Scheduler) sleep(ctx context.Context) {
 	case <-t.C():
 	}
 }
+
+// failedPassRetry is the longest wait after a failed pass.
+const failedPassRetry = time.Second
 
 // passResult says what one pass did.
 type passResult struct {
@@ -129,8 +136,12 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
 		}
 	}
 	s.log.Info(fmt.Sprintf("Claimed %d due schedule(s): %q", len(claimed), names), zap.Strings("schedules", names))
+	if hook := s.afterClaim.Load(); hook != nil {
+		(*hook)()
+	}
 	handed, err := s.st.HandOffPending(ctx, s.cfg.Claimant, ids, release)
 	if err != nil {
+		s.releaseClaims(ctx, ids)
 		return 0, err
 	}
 	for _, h := range handed {
@@ -143,6 +154,28 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
 	}
 	s.TestSignals.Claimed.Signal(len(claimed))
 	return len(claimed), nil
+}
+
+// releaseClaims gives back schedules whose claim committed but whose work
+// could not be handed off (a broken connection, a failed statement), so the
+// next pass of any replica takes them instead of waiting out the claim TTL.
+// It retries for a few seconds: after a connection break the pool may hold
+// several dead connections, and each failed try discards one.
+func (s *Scheduler) releaseClaims(ctx context.Context, ids []int64) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for {
+		err := s.st.ReleaseSchedules(rctx, s.cfg.Claimant, ids)
+		if err == nil {
+			return
+		}
+		select {
+		case <-rctx.Done():
+			s.log.Warn("releasing claimed schedules failed; they wait for their claim to expire", zap.Error(err))
+			return
+		case <-s.after(20 * time.Millisecond):
+		}
+	}
 }
 
 // fire turns a schedule's due slot into a run and advances next_run_at from
@@ -162,7 +195,8 @@ func (s *Scheduler) fire(ctx context.Context, c store.ClaimedSchedule) {
 	}
 	fired, err := s.st.FireSlot(ctx, s.cfg.Claimant, c.Schedule, slot, next)
 	if err != nil {
-		log.Error("fire schedule failed", zap.Error(err))
+		log.Error("fire schedule failed; released for the next pass", zap.Error(err))
+		s.releaseClaims(ctx, []int64{c.ID})
 		return
 	}
 	if fired.Duplicate {

@@ -58,7 +58,9 @@ func (s *Scheduler) rescueEvery() time.Duration { return min(time.Second, s.cfg.
 
 // exclusive runs fn unless another replica is running the same maintenance.
 func (s *Scheduler) exclusive(ctx context.Context, name string, fn func(context.Context) error) {
-	if _, err := s.st.TryMaintenanceLock(ctx, name, fn); err != nil && ctx.Err() == nil {
+	ran, err := s.st.TryMaintenanceLock(ctx, name, fn)
+	if err != nil && ctx.Err() == nil {
 		s.log.Error("maintenance failed", zap.String("work", name), zap.Error(err))
 	}
+	s.TestSignals.Maintained.Signal(MaintenanceSignal{Work: name, Ran: ran})
 }

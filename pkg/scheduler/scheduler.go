@@ -43,6 +43,8 @@ type Scheduler struct {
 	killed atomic.Bool
 	paused atomic.Bool
 
+	afterClaim atomic.Pointer[func()] // test hook: runs between a claim's commit and its hand-off
+
 	limitsMu     sync.Mutex
 	limits       store.Limits
 	limitsLoaded time.Time

@@ -11,6 +11,16 @@ type TestSignals struct {
 	Finished testsignal.TestSignal[FinishedSignal] // a job's end was written and accepted
 	Rescued  testsignal.TestSignal[int64]          // this replica's maintenance rescued a job (by id) with an expired lease
 	Flushed  testsignal.TestSignal[int]            // the completer is done with a batch of this many ends (written, rejected or given up)
+
+	Maintained testsignal.TestSignal[MaintenanceSignal] // a maintenance work (retention, host-health) was attempted and is over
+	Listening  testsignal.TestSignal[struct{}]          // the LISTEN connection is up (again)
+}
+
+// MaintenanceSignal is one attempt at a one-replica-at-a-time maintenance
+// work: Ran is false when another replica held its lock.
+type MaintenanceSignal struct {
+	Work string
+	Ran  bool
 }
 
 // FinishedSignal is a written job end.
@@ -27,4 +37,6 @@ func (ts *TestSignals) Init(tb testsignal.TB) {
 	ts.Finished.Init(tb)
 	ts.Rescued.Init(tb)
 	ts.Flushed.Init(tb)
+	ts.Maintained.Init(tb)
+	ts.Listening.Init(tb)
 }

@@ -81,3 +81,21 @@ func directiveSnapshot(dir *Directive, sch *Schedule) json.RawMessage {
 	b, _ := json.Marshal(snap) // maps of strings, numbers and raw JSON always marshal
 	return b
 }
+
+// MergeConfig returns a task's config: its default config overlaid with the
+// directive's task_config entry for that task (task_config[key]) when present.
+func MergeConfig(defaults, directiveConfig json.RawMessage, key string) json.RawMessage {
+	merged := map[string]any{}
+	_ = json.Unmarshal(defaults, &merged)
+	var dc map[string]json.RawMessage
+	if json.Unmarshal(directiveConfig, &dc) == nil {
+		var over map[string]any
+		if json.Unmarshal(dc[key], &over) == nil {
+			for k, v := range over {
+				merged[k] = v
+			}
+		}
+	}
+	b, _ := json.Marshal(merged)
+	return b
+}

@@ -97,11 +97,12 @@ func deriveRun(r Run, jobs []reportJob) (runUpdate, bool) {
 		}
 		u.Error = &msg
 	}
+	moved := u.Status != r.Status // before r is relabelled for its report
 	if done && len(jobs) > 0 && r.ReportJSON == nil {
 		r.Status = u.Status
 		u.Markdown, u.JSON = buildReport(r, jobs)
 	}
-	return u, u.Status != r.Status
+	return u, moved
 }
 
 type reportJob struct {

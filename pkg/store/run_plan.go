@@ -75,24 +75,6 @@ func resolveTasks(all []TaskDefinition, req LaunchRequest) ([]TaskDefinition, er
 	return out, nil
 }
 
-// MergeConfig returns a task's config: its default config overlaid with the
-// directive's task_config entry for that task (task_config[key]) when present.
-func MergeConfig(defaults, directiveConfig json.RawMessage, key string) json.RawMessage {
-	merged := map[string]any{}
-	_ = json.Unmarshal(defaults, &merged)
-	var dc map[string]json.RawMessage
-	if json.Unmarshal(directiveConfig, &dc) == nil {
-		var over map[string]any
-		if json.Unmarshal(dc[key], &over) == nil {
-			for k, v := range over {
-				merged[k] = v
-			}
-		}
-	}
-	b, _ := json.Marshal(merged)
-	return b
-}
-
 // runSpec is what a run is created from, whichever path creates it.
 type runSpec struct {
 	Req LaunchRequest

@@ -60,3 +60,14 @@ func (s Schedule) Timing() domain.Timing {
 	}
 	return t
 }
+
+// ReleaseSchedules gives up claimant's claim on the schedules ids without
+// changing anything else: they stay due and the next claim takes them.
+func (s *Store) ReleaseSchedules(ctx context.Context, claimant string, ids []int64) error {
+	err := s.db.WithContext(ctx).Exec(`UPDATE schedules SET claimed_by = '', claimed_until = NULL
+		WHERE claimed_by = ? AND id = ANY(?)`, claimant, Int64s(ids)).Error
+	if err != nil {
+		return fmt.Errorf("release schedules: %w", err)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,12 @@ type fakeEngine struct {
 	mu         sync.Mutex
 	containers []container.Summary
 	logs       map[string][]fakeLine // by container id
+
+	// Answers the tests set up (all optional):
+	listStatus int                       // GET /containers/json answers this error status
+	gone       map[string]bool           // containers whose inspect and logs answer 404
+	inspect    map[string]map[string]any // extra inspect fields (HostConfig, Config.Env), by id
+	top        map[string][]string       // host PIDs for /top, by id
 }
 
 type fakeLine struct {
@@ -34,11 +41,11 @@ type fakeLine struct {
 	text string
 }
 
-var enginePath = regexp.MustCompile(`^(?:/v[0-9.]+)?/containers/(json|[^/]+/json|[^/]+/logs)$`)
+var enginePath = regexp.MustCompile(`^(?:/v[0-9.]+)?/containers/(json|[^/]+/json|[^/]+/logs|[^/]+/top)$`)
 
 func newFakeEngine(t *testing.T) *fakeEngine {
 	t.Helper()
-	e := &fakeEngine{logs: map[string][]fakeLine{}}
+	e := &fakeEngine{logs: map[string][]fakeLine{}, gone: map[string]bool{}, inspect: map[string]map[string]any{}, top: map[string][]string{}}
 	e.srv = httptest.NewServer(http.HandlerFunc(e.serve))
 	t.Cleanup(e.srv.Close)
 	return e
@@ -73,19 +80,37 @@ func (e *fakeEngine) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	id, _, _ := strings.Cut(m[1], "/")
 	switch {
+	case m[1] == "json" && e.listStatus != 0:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(e.listStatus)
+		_ = json.NewEncoder(w).Encode(map[string]string{"message": "fake engine says no"})
 	case m[1] == "json":
 		_ = json.NewEncoder(w).Encode(e.containers)
+	case e.gone[id]:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]string{"message": "No such container: " + id})
 	case strings.HasSuffix(m[1], "/json"):
-		id := strings.TrimSuffix(m[1], "/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"Id": id, "Config": map[string]any{"Tty": true}})
+		info := map[string]any{"Id": id, "Config": map[string]any{"Tty": true}}
+		for k, v := range e.inspect[id] {
+			info[k] = v
+		}
+		_ = json.NewEncoder(w).Encode(info)
+	case strings.HasSuffix(m[1], "/top"):
+		procs := [][]string{}
+		for _, p := range e.top[id] {
+			procs = append(procs, []string{p})
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"Titles": []string{"PID"}, "Processes": procs})
 	default:
 		e.serveLogs(w, r, strings.TrimSuffix(m[1], "/logs"))
 	}
 }
 
-// serveLogs honours since (inclusive, as the engine's) with timestamps on;
-// tail is not needed by the tests that use this fake.
+// serveLogs honours since (inclusive, as the engine's) and tail (the last
+// n lines of those) with timestamps on.
 func (e *fakeEngine) serveLogs(w http.ResponseWriter, r *http.Request, id string) {
 	var since time.Time
 	if v := r.URL.Query().Get("since"); v != "" {
@@ -96,9 +121,16 @@ func (e *fakeEngine) serveLogs(w http.ResponseWriter, r *http.Request, id string
 		}
 		since = time.Unix(sec, nsec)
 	}
+	var out []fakeLine
 	for _, l := range e.logs[id] {
 		if !l.at.Before(since) {
-			fmt.Fprintf(w, "%s %s\n", l.at.UTC().Format(time.RFC3339Nano), l.text)
+			out = append(out, l)
 		}
+	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("tail")); err == nil && n >= 0 && n < len(out) {
+		out = out[len(out)-n:]
+	}
+	for _, l := range out {
+		fmt.Fprintf(w, "%s %s\n", l.at.UTC().Format(time.RFC3339Nano), l.text)
 	}
 }

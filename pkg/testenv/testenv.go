@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -28,13 +29,20 @@ import (
 // else DATABASE_URL. `make test` starts a private cluster when neither is set.
 func AdminURL(t testing.TB) string {
 	t.Helper()
+	u, err := adminURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func adminURL() (string, error) {
 	for _, k := range []string{"TEST_DATABASE_URL", "DATABASE_URL"} {
 		if v := os.Getenv(k); v != "" {
-			return v
+			return v, nil
 		}
 	}
-	t.Fatal("no PostgreSQL for tests: set TEST_DATABASE_URL (make test starts a private cluster by itself)")
-	return ""
+	return "", errors.New("no PostgreSQL for tests: set TEST_DATABASE_URL (make test starts a private cluster by itself)")
 }
 
 var (
@@ -48,7 +56,7 @@ var (
 func NewStore(t testing.TB) *store.Store {
 	t.Helper()
 	u := NewDatabaseURL(t)
-	st, err := store.Open(context.Background(), u, store.Options{MaxConns: 16})
+	st, err := openStore(u)
 	if err != nil {
 		t.Fatalf("open test store: %v", err)
 	}
@@ -56,15 +64,54 @@ func NewStore(t testing.TB) *store.Store {
 	return st
 }
 
+func openStore(u string) (*store.Store, error) {
+	return store.Open(context.Background(), u, store.Options{MaxConns: 16})
+}
+
+// ExampleStore is NewStore for Examples, which have no *testing.T: a store
+// on a fresh, fully migrated database of the server at TEST_DATABASE_URL
+// (else DATABASE_URL). The returned function closes the store and drops the
+// database. It panics when no database can be had, which fails the Example.
+func ExampleStore() (*store.Store, func()) {
+	admin, err := adminURL()
+	if err != nil {
+		panic(err)
+	}
+	tmpl, err := migratedTemplate(admin)
+	if err != nil {
+		panic(fmt.Sprintf("test template database: %v", err))
+	}
+	u, drop, err := newDatabase(admin, "TEMPLATE "+tmpl)
+	if err != nil {
+		panic(err)
+	}
+	st, err := openStore(u)
+	if err != nil {
+		drop()
+		panic(fmt.Sprintf("open test store: %v", err))
+	}
+	return st, func() {
+		st.Close()
+		drop()
+	}
+}
+
 // NewDatabaseURL creates a fresh migrated database and returns its URL.
 func NewDatabaseURL(t testing.TB) string {
 	t.Helper()
 	admin := AdminURL(t)
-	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(admin) })
-	if templateErr != nil {
-		t.Fatalf("test template database: %v", templateErr)
+	tmpl, err := migratedTemplate(admin)
+	if err != nil {
+		t.Fatalf("test template database: %v", err)
 	}
-	return createDatabase(t, admin, "TEMPLATE "+templateName)
+	return createDatabase(t, admin, "TEMPLATE "+tmpl)
+}
+
+// migratedTemplate returns the migrated template database's name, created
+// once per process (see ensureTemplate).
+func migratedTemplate(admin string) (string, error) {
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(admin) })
+	return templateName, templateErr
 }
 
 // NewEmptyDatabaseURL creates an empty database (no migrations applied).
@@ -75,24 +122,35 @@ func NewEmptyDatabaseURL(t testing.TB) string {
 
 func createDatabase(t testing.TB, admin, template string) string {
 	t.Helper()
+	u, drop, err := newDatabase(admin, template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return u
+}
+
+// newDatabase creates a database from template on the server at admin and
+// returns its URL and the function that drops it.
+func newDatabase(admin, template string) (string, func(), error) {
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
-		t.Fatalf("open admin: %v", err)
+		return "", nil, fmt.Errorf("open admin: %w", err)
 	}
 	defer db.Close()
 	name := "cbtest_" + randomSuffix()
 	if _, err := db.Exec(fmt.Sprintf("CREATE DATABASE %s %s", name, template)); err != nil {
-		t.Fatalf("create test database: %v", err)
+		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
-	t.Cleanup(func() {
+	drop := func() {
 		db, err := sql.Open("pgx", admin)
 		if err != nil {
 			return
 		}
 		defer db.Close()
 		_, _ = db.Exec(fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
-	})
-	return withDatabase(admin, name)
+	}
+	return withDatabase(admin, name), drop, nil
 }
 
 // ensureTemplate creates (once per migration set, across test processes) a

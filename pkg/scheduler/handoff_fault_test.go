@@ -1,0 +1,40 @@
+package scheduler_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
+	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
+)
+
+// When the replica's connections break between a claim's commit and its
+// hand-off, the claimed schedules are released, so the run starts at the next
+// pass instead of waiting out the claim TTL (a minute here).
+func TestBrokenConnectionAfterClaimDoesNotStrandTheSchedule(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	admin := testenv.SQL(t, st)
+	var once sync.Once
+	var terminated int
+	r := startReplica(t, st, "r1", tasks.Registry{"noop": tasks.Noop()}, func(c *scheduler.Config) {
+		c.ClaimTTL = time.Minute
+	})
+	r.SetAfterClaim(func() {
+		once.Do(func() {
+			// Every backend of this database but the fixture connection's:
+			// the replica's pool and its LISTEN connection.
+			admin.Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&terminated)
+		})
+	})
+	runID := launchNoop(t, st, 1)[0]
+	waitFor(t, 15*time.Second, "run completed", func() bool {
+		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", runID) == 1
+	}, flushed(r)...)
+	if terminated == 0 {
+		t.Fatal("the fault was not injected: no backend terminated")
+	}
+}

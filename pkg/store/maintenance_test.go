@@ -1,0 +1,226 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
+)
+
+// finishedNoop runs a noop launch to its end with the given outcome, with an
+// artifact and an LLM call count, and backdates completed_at by age.
+func finishedNoop(t *testing.T, st *store.Store, outcome string, age time.Duration) store.StartedJob {
+	t.Helper()
+	j := runningNoop(t, st, "a")
+	finish(t, st, "a", store.Finish{JobID: j.ID, Attempt: 1, Outcome: outcome, Error: "e",
+		Save: func(ctx context.Context, tx *store.Tx, fj store.FinishedJob) error {
+			return tx.SaveArtifacts(ctx, fj.RunID, fj.ID, []store.NewArtifact{{Name: "report.md", Content: []byte("r")}})
+		}})
+	jid := j.ID
+	if err := st.RecordLLMCall(context.Background(), &store.LLMCall{JobID: &jid, Model: "m", TotalTokens: 3}); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, st, `UPDATE runs SET completed_at = now() - make_interval(secs => ?) WHERE id = ?`, age.Seconds(), j.RunID)
+	return j
+}
+
+func exists(t *testing.T, st *store.Store, table string, col string, id int64) bool {
+	t.Helper()
+	return countInt(t, st, `SELECT count(*) FROM `+table+` WHERE `+col+` = ?`, id) > 0
+}
+
+// Retention deletes finished runs older than the age with everything that is
+// part of them, and their ended launch schedules; it keeps recent runs,
+// unfinished runs and recurring schedules (docs/DESIGN.md §10).
+func TestPruneFinishedRunsDeletesOldFinishedRunsOnly(t *testing.T) {
+	t.Parallel()
+	st := noopStore(t)
+	ctx := context.Background()
+	const day = 24 * time.Hour
+	old := []store.StartedJob{
+		finishedNoop(t, st, store.FinishCompleted, 3*day),
+		finishedNoop(t, st, store.FinishFailed, 2*day),
+		finishedNoop(t, st, store.FinishCancelled, 4*day),
+	}
+	recent := finishedNoop(t, st, store.FinishCompleted, time.Hour)
+	running := runningNoop(t, st, "a")
+	pending := launchRun(t, st, "noop")
+	// Even with an old completed_at (a cancelled job's row may carry one),
+	// a run that is not finished is never pruned.
+	mustExec(t, st, `UPDATE runs SET completed_at = now() - interval '10 days', created_at = now() - interval '10 days' WHERE id IN (?, ?)`,
+		running.RunID, pending.ID)
+	sc := limitedSchedule(t, st, "hourly", nil, nil)
+	fired := fireSlots(t, st, sc, 1)[0]
+	firedJob := getJob(t, st, fired)
+	started := startJobs(t, st, "a", 10)
+	finish(t, st, "a", completed(started[0]))
+	mustExec(t, st, `UPDATE runs SET completed_at = now() - interval '5 days' WHERE id = ?`, firedJob.RunID)
+
+	n, err := st.PruneFinishedRuns(ctx, day, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("first batch pruned %d runs, want the batch of 2", n)
+	}
+	// Oldest first: the fired run (5 days) and the cancelled one (4 days).
+	if exists(t, st, "runs", "id", firedJob.RunID) || exists(t, st, "runs", "id", old[2].RunID) || !exists(t, st, "runs", "id", old[0].RunID) {
+		t.Fatal("the batch did not take the oldest runs first")
+	}
+	n, err = st.PruneFinishedRuns(ctx, day, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("second batch pruned %d runs, want 2", n)
+	}
+	for _, j := range append(old, store.StartedJob{Job: store.Job{ID: fired, RunID: firedJob.RunID}}) {
+		for table, col := range map[string]string{"jobs": "id", "job_attempts": "job_id", "artifacts": "job_id",
+			"llm_calls": "job_id", "scheduled_runs": "job_id"} {
+			if exists(t, st, table, col, j.ID) {
+				t.Errorf("%s of pruned job %d left", table, j.ID)
+			}
+		}
+		if exists(t, st, "runs", "id", j.RunID) {
+			t.Errorf("run %d not pruned", j.RunID)
+		}
+		if n := countInt(t, st, `SELECT count(*) FROM schedules WHERE name = ?`, "launch-run-"+fmtInt(j.RunID)+"-noop"); n != 0 && j.ID != fired {
+			t.Errorf("launch schedule of pruned run %d left", j.RunID)
+		}
+	}
+	for _, kept := range []int64{recent.RunID, running.RunID, pending.ID} {
+		if !exists(t, st, "runs", "id", kept) || !exists(t, st, "jobs", "run_id", kept) || !exists(t, st, "scheduled_runs", "run_id", kept) {
+			t.Errorf("run %d (recent or unfinished) pruned", kept)
+		}
+		if n := countInt(t, st, `SELECT count(*) FROM schedules WHERE name = ?`, "launch-run-"+fmtInt(kept)+"-noop"); n != 1 {
+			t.Errorf("launch schedule of kept run %d pruned", kept)
+		}
+	}
+	if !exists(t, st, "artifacts", "job_id", recent.ID) || !exists(t, st, "llm_calls", "job_id", recent.ID) {
+		t.Error("parts of the recent run pruned")
+	}
+	if !exists(t, st, "schedules", "id", sc.ID) {
+		t.Error("recurring schedule pruned with its run")
+	}
+	if n, err := st.PruneFinishedRuns(ctx, day, 100); err != nil || n != 0 {
+		t.Fatalf("third prune = %d, %v; want nothing left", n, err)
+	}
+}
+
+// NextWake reports the earliest future event after `since` and whether a
+// running job's lease has expired.
+func TestNextWake(t *testing.T) {
+	t.Parallel()
+	st := noopStore(t)
+	ctx := context.Background()
+	now := dbNow(t, st)
+	w, err := st.NextWake(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.OK || w.ExpiredLeases || w.DBNow.Before(now) {
+		t.Fatalf("empty database: %+v", w)
+	}
+	limitedSchedule(t, st, "hourly", nil, nil) // due in an hour
+	w, _ = st.NextWake(ctx, dbNow(t, st))
+	if !w.OK || w.In < 58*time.Minute || w.In > time.Hour {
+		t.Fatalf("next wake %+v, want the schedule's slot in about an hour", w)
+	}
+	j := runningNoop(t, st, "a") // lease expires in leaseTTL
+	w, _ = st.NextWake(ctx, dbNow(t, st))
+	if !w.OK || w.In < leaseTTL-10*time.Second || w.In > leaseTTL {
+		t.Fatalf("next wake %+v, want the job's lease expiry in about %v", w, leaseTTL)
+	}
+	retry := runningNoop(t, st, "a")
+	finish(t, st, "a", store.Finish{JobID: retry.ID, Attempt: 1, Outcome: store.FinishRetry, RetryInMS: 20000})
+	w, _ = st.NextWake(ctx, dbNow(t, st))
+	if !w.OK || w.In < 15*time.Second || w.In > 20*time.Second {
+		t.Fatalf("next wake %+v, want the retry in about 20s", w)
+	}
+	// Something due before `since` was seen by the previous pass.
+	w, _ = st.NextWake(ctx, dbNow(t, st).Add(30*time.Second))
+	if !w.OK || w.In < leaseTTL-10*time.Second || w.In > leaseTTL {
+		t.Fatalf("next wake after the retry's time %+v, want the lease expiry", w)
+	}
+	expireLease(t, st, j.ID)
+	w, _ = st.NextWake(ctx, dbNow(t, st))
+	if !w.ExpiredLeases {
+		t.Fatalf("next wake %+v does not report the expired lease", w)
+	}
+}
+
+// MetricsStats counts live jobs and runs, due schedules with their lag, and
+// each host's state.
+func TestMetricsStats(t *testing.T) {
+	t.Parallel()
+	st := noopStore(t)
+	ctx := context.Background()
+	finishedNoop(t, st, store.FinishCompleted, 0) // terminal rows are not counted
+	runningNoop(t, st, "a")
+	launchRun(t, st, "noop", "service_map") // two pending jobs, a pending run, two due launch schedules
+	mustExec(t, st, `UPDATE schedules SET due_at = now() - interval '90 seconds' WHERE due_at IS NOT NULL`)
+	h := &store.WorkerHost{Name: "gpu-box", Type: "docker_tcp", BaseURL: "tcp://10.0.0.2:2376", Capabilities: store.JSON(`{}`), Enabled: true}
+	if err := testenv.SQL(t, st).Create(h).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordHostHealth(ctx, h.ID, store.HostHealth{Healthy: false, Error: "refused"}); err != nil {
+		t.Fatal(err)
+	}
+	off := &store.WorkerHost{Name: "off", Type: "docker_tcp", BaseURL: "tcp://10.0.0.3:2376", Capabilities: store.JSON(`{}`)}
+	if err := testenv.SQL(t, st).Create(off).Error; err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, st, `UPDATE worker_hosts SET enabled = false WHERE id = ?`, off.ID)
+	m, err := st.MetricsStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.JobsByStatus["pending"] != 2 || m.JobsByStatus["running"] != 1 || len(m.JobsByStatus) != 2 {
+		t.Errorf("jobs by status %v, want 2 pending, 1 running", m.JobsByStatus)
+	}
+	if m.RunsByStatus["pending"] != 1 || m.RunsByStatus["running"] != 1 || len(m.RunsByStatus) != 2 {
+		t.Errorf("runs by status %v, want 1 pending, 1 running", m.RunsByStatus)
+	}
+	if m.DueSchedules != 2 || m.ScheduleLagSeconds < 89 || m.ScheduleLagSeconds > 120 {
+		t.Errorf("due schedules %d lag %.1fs, want 2 and about 90s", m.DueSchedules, m.ScheduleLagSeconds)
+	}
+	want := map[string]string{"local": "unknown", "gpu-box": "unhealthy", "off": "disabled"}
+	for name, state := range want {
+		if m.HostStates[name] != state {
+			t.Errorf("host %s: %q, want %q", name, m.HostStates[name], state)
+		}
+	}
+}
+
+// One replica at a time holds a maintenance lock; the others skip the work.
+func TestTryMaintenanceLockIsExclusive(t *testing.T) {
+	t.Parallel()
+	st := noopStore(t)
+	st2 := secondHandle(t, st)
+	ctx := context.Background()
+	ran := 0
+	got, err := st.TryMaintenanceLock(ctx, "retention", func(ctx context.Context) error {
+		ran++
+		other, err := st2.TryMaintenanceLock(ctx, "retention", func(context.Context) error {
+			t.Error("second replica ran while the first held the lock")
+			return nil
+		})
+		if err != nil || other {
+			t.Errorf("second replica got the held lock: %v, %v", other, err)
+		}
+		diff, err := st2.TryMaintenanceLock(ctx, "health", func(context.Context) error { ran++; return nil })
+		if err != nil || !diff {
+			t.Errorf("another maintenance lock was not free: %v, %v", diff, err)
+		}
+		return nil
+	})
+	if err != nil || !got || ran != 2 {
+		t.Fatalf("first lock: got %v ran %d err %v", got, ran, err)
+	}
+	again, err := st2.TryMaintenanceLock(ctx, "retention", func(context.Context) error { ran++; return nil })
+	if err != nil || !again || ran != 3 {
+		t.Fatalf("lock not released: got %v ran %d err %v", again, ran, err)
+	}
+}
