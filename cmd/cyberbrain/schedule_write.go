@@ -105,4 +105,3 @@ func (sf *scheduleFlags) body(c *cobra.Command, all bool) map[string]any {
 	set("enabled", "enabled", sf.enabled)
 	return b
 }
-
