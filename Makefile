@@ -1,19 +1,24 @@
 # cyberbrain — `make run` starts everything locally, `make test` runs every test.
 GO      ?= go
 BIN     ?= bin
-LDFLAGS ?= -s -w
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The version the daemons' --version and `cyberbrain version` print.
+LDFLAGS ?= -s -w -X github.com/cyberbrain/cyberbrain/pkg/version.Version=$(VERSION)
+export GO BIN VERSION LDFLAGS
 
 .PHONY: all build run test fuzz bench bench-logs vet fmt images clean
 
 all: build
 
+# bin/api, bin/scheduler, bin/cyberbrain; says what it does (a cold build takes minutes).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(BIN)/api ./cmd/api
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(BIN)/scheduler ./cmd/scheduler
+	scripts/build.sh
 
 # Private PostgreSQL under .data/ (unless DATABASE_URL is set), the API on
 # 127.0.0.1:9595 and one scheduler, in the foreground. Ctrl-C stops all three.
-run: build
+run:
+	@echo "make run: building the binaries first (the first build takes a few minutes; progress below)"
+	@scripts/build.sh
 	scripts/run.sh
 
 # vet + gofmt + every test with -race against a real PostgreSQL (a private
@@ -44,7 +49,6 @@ fmt:
 clean:
 	rm -rf $(BIN)
 
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE_PREFIX ?= cyberbrain
 .PHONY: smoke
 

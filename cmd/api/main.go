@@ -2,6 +2,9 @@
 // never executes a task.
 package main
 
+// The configuration reference, docs/CONFIGURATION.md, is rendered from the flags.
+//go:generate env CYBERBRAIN_UPDATE_DOCS=1 go test -run ^TestConfigurationReference$ .
+
 import (
 	"context"
 	"fmt"
@@ -16,6 +19,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/version"
 )
 
 type options struct {
@@ -23,6 +27,7 @@ type options struct {
 	addr           string
 	apiToken       string
 	insecureNoAuth bool
+	publishedBind  string
 	shutdown       time.Duration
 }
 
@@ -31,21 +36,29 @@ func main() { cmdutil.Execute(newRootCmd()) }
 func newRootCmd() *cobra.Command {
 	o := &options{}
 	cmd := &cobra.Command{
-		Use:   "api",
-		Short: "cyberbrain REST API server",
-		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), o) },
+		Use:     "api",
+		Short:   "cyberbrain REST API server",
+		Version: version.String(),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
 	o.Register(cmd.PersistentFlags(), f, 32)
 	f.StringVar(&o.addr, "addr", "127.0.0.1:9595", "listen address")
 	f.StringVar(&o.apiToken, "api-token", "", "bearer token required on /api/ (empty: no auth, loopback only)")
 	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address without a token")
+	f.StringVar(&o.publishedBind, "published-bind", "", "host address a container runtime publishes --addr on (compose sets it); loopback allows a non-loopback --addr without a token")
 	cmdutil.DurationFlag(f, &o.shutdown, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
 	cmd.AddCommand(newMigrateCmd(o), newHealthcheckCmd())
 	return cmd
 }
 
 func serve(ctx context.Context, o *options) error {
+	// Decided before the database is opened: a refusal should be the first
+	// and only thing the log says.
+	noAuth, err := effectiveNoAuth(o.apiToken, o.publishedBind, o.insecureNoAuth)
+	if err != nil {
+		return err
+	}
 	p, err := o.Boot(ctx)
 	if err != nil {
 		return err
@@ -63,7 +76,7 @@ func serve(ctx context.Context, o *options) error {
 		Logger:         log,
 		Addr:           o.addr,
 		APIToken:       o.apiToken,
-		InsecureNoAuth: o.insecureNoAuth,
+		InsecureNoAuth: noAuth,
 		HostChecker:    pool,
 		MetricsHandler: metrics.Handler(),
 		Middleware:     []echo.MiddlewareFunc{metrics.EchoMiddleware()},

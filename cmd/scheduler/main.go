@@ -2,6 +2,9 @@
 // number of replicas against one database.
 package main
 
+// The configuration reference, docs/CONFIGURATION.md, is rendered from the flags.
+//go:generate env CYBERBRAIN_UPDATE_DOCS=1 go test -run ^TestConfigurationReference$ .
+
 import (
 	"context"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/version"
 )
 
 type options struct {
@@ -36,9 +40,10 @@ func main() { cmdutil.Execute(newRootCmd()) }
 func newRootCmd() *cobra.Command {
 	o := &options{}
 	cmd := &cobra.Command{
-		Use:   "scheduler",
-		Short: "cyberbrain scheduler replica: claims due schedules and executes their jobs",
-		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
+		Use:     "scheduler",
+		Short:   "cyberbrain scheduler replica: claims due schedules and executes their jobs",
+		Version: version.String(),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
 	o.Register(f, f, 16)
