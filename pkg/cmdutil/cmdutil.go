@@ -151,27 +151,9 @@ func OpenStore(ctx context.Context, url string, migrate bool, maxConns int, log 
 	return st, nil
 }
 
-// RedactURL hides the password of a database URL for logs.
-func RedactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			cred := rest[:at]
-			if c := strings.Index(cred, ":"); c >= 0 {
-				return u[:i+3] + cred[:c] + ":***@" + rest[at+1:]
-			}
-		}
-		return u
-	}
-	var out []string
-	for _, f := range strings.Fields(u) {
-		if strings.HasPrefix(f, "password=") {
-			f = "password=***"
-		}
-		out = append(out, f)
-	}
-	return strings.Join(out, " ")
-}
+// RedactURL hides the passwords of a database URL or keyword/value
+// connection string for logs; see store.RedactDSN for the forms covered.
+func RedactURL(u string) string { return store.RedactDSN(u) }
 
 // Process is what both binaries start from: a logger, a context cancelled by
 // SIGINT or SIGTERM, and the (migrated) store.
