@@ -80,7 +80,7 @@ func Analyze(lines []Line, known map[string]bool) Analysis {
 					}
 				}
 				if len(ex) > maxExampleLen {
-					ex = ex[:maxExampleLen] + "…"
+					ex = cutUTF8(ex, maxExampleLen) + "…"
 				}
 				t = &Template{Key: key, Level: p.Level, Pattern: pattern, FirstSeen: e.Time, LastSeen: e.Time, Example: ex, New: !known[key]}
 				groups[key] = t
