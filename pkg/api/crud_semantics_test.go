@@ -242,23 +242,43 @@ func TestHostPutRoundTripKeepsTLS(t *testing.T) {
 	e.noServerErrors()
 }
 
-// BUG: renaming the key of a task definition that jobs and schedules refer to
-// is accepted and rewrites their task_type / task_key: finished jobs' history
-// changes and pending work now names a task no worker implements. Deleting
-// such a task is a 409; renaming it should be too.
+// Renaming the key of a task definition that jobs and schedules refer to
+// would rewrite their task_type / task_key: finished jobs' history would
+// change and pending work would name a task no worker implements. Like a
+// delete it is a 409 that changes nothing; an unreferenced task may be
+// renamed.
 func TestTaskKeyRenameKeepsHistory(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	run := e.must(201, "POST", "/api/runs/launch/", `{"tasks":["log_triage"]}`).json(t)
-	r := e.do("PATCH", "/api/tasks/1/", `{"key":"renamed"}`)
-	job := listAt(t, e.must(200, "GET", fmt.Sprintf("/api/runs/%v/", run["id"]), "").json(t), "jobs")[0]
-	if r.Status == 200 && job["task_type"] != "log_triage" {
-		t.Skip("BUG: PATCH /api/tasks/{id}/ {\"key\":…} of a referenced task answers 200 and rewrites jobs.task_type " +
-			"and schedules.task of existing history (job now " + fmt.Sprint(job["task_type"]) + "); want 409 like DELETE")
-	}
-	if r.Status != 409 {
+	before := e.counts()
+	r := e.do("PATCH", "/api/tasks/1/", `{"key":"renamed","name":"Renamed"}`)
+	if r.Status != 409 || !strings.Contains(string(r.Body), "cannot be renamed") {
 		t.Errorf("rename of a referenced task: %d %s", r.Status, r.Body)
 	}
+	isJSONError(t, r)
+	e.sameRows("refused rename", before)
+	job := listAt(t, e.must(200, "GET", fmt.Sprintf("/api/runs/%v/", run["id"]), "").json(t), "jobs")[0]
+	if job["task_type"] != "log_triage" {
+		t.Errorf("job task_type = %v after a refused rename", job["task_type"])
+	}
+	if task := e.must(200, "GET", "/api/tasks/1/", "").json(t); task["key"] != "log_triage" || task["name"] == "Renamed" {
+		t.Errorf("refused rename changed the task: %v", task)
+	}
+	// The same PUT without a key change, and other fields, still save.
+	e.must(200, "PATCH", "/api/tasks/1/", `{"key":"log_triage","description":"d"}`)
+
+	// A schedule is a reference too.
+	e.must(201, "POST", "/api/tasks/", `{"key":"disk_check","name":"Disk","needs_docker":false}`)
+	e.must(200, "PATCH", "/api/tasks/5/", `{"key":"disk_check2"}`) // unreferenced: allowed
+	sc := e.must(201, "POST", "/api/schedules/", `{"name":"s","task":"disk_check2","schedule_type":"interval","interval_minutes":5}`).json(t)
+	if r := e.do("PUT", "/api/tasks/5/", `{"key":"disk_check3","name":"Disk","needs_docker":false}`); r.Status != 409 {
+		t.Errorf("rename of a task a schedule uses: %d %s", r.Status, r.Body)
+	}
+	if sc := e.must(200, "GET", fmt.Sprintf("/api/schedules/%v/", sc["id"]), "").json(t); sc["task_key"] != "disk_check2" {
+		t.Errorf("schedule task_key = %v after a refused rename", sc["task_key"])
+	}
+	e.noServerErrors()
 }
 
 // JSON text must be UTF-8 (RFC 8259 §8.1). Invalid bytes inside a string
