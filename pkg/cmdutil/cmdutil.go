@@ -6,6 +6,7 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -61,10 +62,21 @@ type Duration time.Duration
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		// ParseFloat also takes "NaN", "Inf" and "1e20"; converting those to
+		// a Duration overflows into a negative value (time.NewTicker panics on
+		// it), so only finite values within a Duration's range pass.
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return 0, fmt.Errorf("invalid duration %q: not a finite number of seconds", s)
+		}
 		if n < 0 {
 			return 0, fmt.Errorf("duration %q must not be negative", s)
 		}
-		return time.Duration(n * float64(time.Second)), nil
+		ns := n * float64(time.Second)
+		// float64(MaxInt64) rounds up to 2^63, which no longer converts, hence >=.
+		if ns >= float64(math.MaxInt64) {
+			return 0, fmt.Errorf("invalid duration %q: out of range (at most %v)", s, time.Duration(math.MaxInt64))
+		}
+		return time.Duration(ns), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
@@ -139,27 +151,9 @@ func OpenStore(ctx context.Context, url string, migrate bool, maxConns int, log 
 	return st, nil
 }
 
-// RedactURL hides the password of a database URL for logs.
-func RedactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			cred := rest[:at]
-			if c := strings.Index(cred, ":"); c >= 0 {
-				return u[:i+3] + cred[:c] + ":***@" + rest[at+1:]
-			}
-		}
-		return u
-	}
-	var out []string
-	for _, f := range strings.Fields(u) {
-		if strings.HasPrefix(f, "password=") {
-			f = "password=***"
-		}
-		out = append(out, f)
-	}
-	return strings.Join(out, " ")
-}
+// RedactURL hides the passwords of a database URL or keyword/value
+// connection string for logs; see store.RedactDSN for the forms covered.
+func RedactURL(u string) string { return store.RedactDSN(u) }
 
 // Process is what both binaries start from: a logger, a context cancelled by
 // SIGINT or SIGTERM, and the (migrated) store.

@@ -32,7 +32,7 @@ func (s *Store) Listen(ctx context.Context, channel string) (*Listener, error) {
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: connect: %w", channel, err)
+		return nil, fmt.Errorf("listen %s: connect: %w", channel, redactError(err, s.url))
 	}
 	registerUTC(conn)
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {

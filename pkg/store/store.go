@@ -58,13 +58,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	})
 	if err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("open gorm: %w", err)
+		return nil, fmt.Errorf("open gorm: %w", redactError(err, url))
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("ping database: %w", err)
+		return nil, fmt.Errorf("ping database: %w", redactError(err, url))
 	}
 	return &Store{db: db, sql: sqlDB, url: url, notifier: startNotifier(sqlDB)}, nil
 }
@@ -111,7 +111,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 func connConfig(url string) (*pgx.ConnConfig, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse database url: %w", err)
+		// pgx quotes the URL in its message and redacts only some password forms.
+		return nil, fmt.Errorf("parse database url: %w", redactError(err, url))
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	return cfg.ConnConfig, nil
