@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.uber.org/zap"
 
+	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 	"github.com/cyberbrain/cyberbrain/pkg/launcher"
 	"github.com/cyberbrain/cyberbrain/pkg/outage"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
@@ -48,6 +49,9 @@ type Config struct {
 	// Launcher creates launches; nil group-commits them through a
 	// launcher.Batcher over the store, started by New and stopped by Close.
 	Launcher Launcher
+	// ContainerPolicy bounds what container task definitions may ask for
+	// (allowed images and mounts); the zero value allows no image.
+	ContainerPolicy containerspec.Policy
 }
 
 // Launcher creates a launch's run (pkg/launcher's Batcher, or the store).

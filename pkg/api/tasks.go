@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 
+	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -21,10 +22,12 @@ type taskInput struct {
 	MaxAttempts    Opt[int]             `json:"max_attempts"`
 	NeedsDocker    Opt[bool]            `json:"needs_docker"`
 	NeedsGPU       Opt[bool]            `json:"needs_gpu"`
+	Kind           Opt[string]          `json:"kind"`
 	readOnly
 }
 
-func (in *taskInput) apply(d *store.TaskDefinition, full bool) error {
+func (in *taskInput) apply(d *store.TaskDefinition, full bool, pol containerspec.Policy) error {
+	oldEnv := d.ContainerEnv
 	if full {
 		*d = store.TaskDefinition{ID: d.ID, Enabled: true, DefaultConfig: json.RawMessage(`{}`),
 			TimeoutSeconds: 300, MaxAttempts: 3, NeedsDocker: true}
@@ -83,6 +86,9 @@ func (in *taskInput) apply(d *store.TaskDefinition, full bool) error {
 	if d.MaxAttempts < 1 || d.MaxAttempts > 100 {
 		bad("max_attempts", "must be from 1 to 100")
 	}
+	for f, msgs := range applyKind(in, d, full, oldEnv, pol, bad) {
+		fields[f] = append(fields[f], msgs...)
+	}
 	if len(fields) > 0 {
 		return badRequest(fields, "invalid task definition")
 	}
@@ -93,6 +99,9 @@ func (in *taskInput) apply(d *store.TaskDefinition, full bool) error {
 func (s *Server) tasks() collection {
 	return crud[store.TaskDefinition, taskInput]{
 		list: s.st.ListTasks, get: s.st.GetTask, create: s.st.CreateTask,
-		update: s.st.UpdateTask, remove: s.st.DeleteTask, apply: (*taskInput).apply,
+		update: s.st.UpdateTask, remove: s.st.DeleteTask,
+		apply: func(in *taskInput, d *store.TaskDefinition, full bool) error {
+			return in.apply(d, full, s.cfg.ContainerPolicy)
+		},
 	}.collection()
 }

@@ -24,13 +24,56 @@ type Rescued struct {
 // was paused), records the attempt as lost, and either makes the job pending
 // again after backoff(attempt) or, when no attempt is left, fails it with an
 // error naming the lost claimant. Replicas share the work through SKIP LOCKED.
+//
+// Jobs of container tasks are left alone: their attempt's container may
+// still run on the host, so they are rescued by RescueCleared once it is
+// gone (ExpiredContainerJobs lists them).
 func (s *Store) RescueExpired(ctx context.Context, limit int, backoff func(attempt int) time.Duration) ([]Rescued, error) {
+	return s.rescue(ctx, `AND NOT EXISTS (SELECT 1 FROM task_definitions td
+		WHERE td.key = jobs.task_type AND td.kind = 'container')`, nil, limit, backoff)
+}
+
+// RescueCleared rescues expired container jobs whose attempt's container the
+// caller stopped and removed. A job is rescued only if it is still at that
+// attempt with its lease expired: otherwise someone else got there first.
+func (s *Store) RescueCleared(ctx context.Context, cleared []ExpiredJob, backoff func(attempt int) time.Duration) ([]Rescued, error) {
+	if len(cleared) == 0 {
+		return nil, nil
+	}
+	return s.rescue(ctx, `AND (id, attempt) IN (SELECT * FROM jsonb_to_recordset(?::jsonb) AS x(id bigint, attempt int))`,
+		[]any{jsonArg(cleared)}, len(cleared), backoff)
+}
+
+// ExpiredJob is a running job of a container task whose lease expired.
+type ExpiredJob struct {
+	ID           int64  `json:"id"`
+	Attempt      int    `json:"attempt"`
+	RunID        int64  `json:"-"`
+	WorkerHostID *int64 `json:"-"`
+	LostBy       string `json:"-"`
+}
+
+// ExpiredContainerJobs lists up to limit running container-task jobs whose
+// lease expired, for the rescuer to clear their containers first.
+func (s *Store) ExpiredContainerJobs(ctx context.Context, limit int) ([]ExpiredJob, error) {
+	var out []ExpiredJob
+	err := s.db.WithContext(ctx).Raw(`SELECT j.id, j.attempt, j.run_id, j.worker_host_id, j.claimed_by AS lost_by
+		FROM jobs j JOIN task_definitions td ON td.key = j.task_type AND td.kind = 'container'
+		WHERE j.status = 'running' AND j.claimed_until < now() ORDER BY j.claimed_until, j.id LIMIT ?`, limit).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("expired container jobs: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) rescue(ctx context.Context, where string, args []any, limit int, backoff func(attempt int) time.Duration) ([]Rescued, error) {
 	var out []Rescued
 	err := s.withRetry(ctx, func(tx *gorm.DB) error {
 		out = nil
-		if err := tx.Raw(`SELECT id, run_id, attempt, max_attempts, claimed_by AS lost_by FROM jobs
-			WHERE status = 'running' AND claimed_until < now()
-			ORDER BY claimed_until, id LIMIT ? FOR UPDATE SKIP LOCKED`, limit).Scan(&out).Error; err != nil {
+		q := `SELECT id, run_id, attempt, max_attempts, claimed_by AS lost_by FROM jobs
+			WHERE status = 'running' AND claimed_until < now() ` + where + `
+			ORDER BY claimed_until, id LIMIT ? FOR UPDATE SKIP LOCKED`
+		if err := tx.Raw(q, append(args, limit)...).Scan(&out).Error; err != nil {
 			return err
 		}
 		if len(out) == 0 {

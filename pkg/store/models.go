@@ -22,19 +22,24 @@ type Directive struct {
 
 // TaskDefinition describes one kind of diagnostic task.
 type TaskDefinition struct {
-	ID             int64     `gorm:"primaryKey" json:"id"`
-	Key            string    `json:"key"`
-	Name           string    `json:"name"`
-	Description    string    `json:"description"`
-	Enabled        bool      `json:"enabled"`
-	DefaultConfig  JSON      `gorm:"type:jsonb;default:'{}'" json:"default_config"`
-	MaxConcurrent  *int      `json:"max_concurrent"`
-	TimeoutSeconds int       `json:"timeout_seconds"`
-	MaxAttempts    int       `json:"max_attempts"`
-	NeedsDocker    bool      `json:"needs_docker"`
-	NeedsGPU       bool      `gorm:"column:needs_gpu" json:"needs_gpu"`
-	CreatedAt      time.Time `gorm:"default:now()" json:"created_at"`
-	UpdatedAt      time.Time `gorm:"default:now()" json:"updated_at"`
+	ID             int64  `gorm:"primaryKey" json:"id"`
+	Key            string `json:"key"`
+	Name           string `json:"name"`
+	Description    string `json:"description"`
+	Enabled        bool   `json:"enabled"`
+	DefaultConfig  JSON   `gorm:"type:jsonb;default:'{}'" json:"default_config"`
+	MaxConcurrent  *int   `json:"max_concurrent"`
+	TimeoutSeconds int    `json:"timeout_seconds"`
+	MaxAttempts    int    `json:"max_attempts"`
+	NeedsDocker    bool   `json:"needs_docker"`
+	NeedsGPU       bool   `gorm:"column:needs_gpu" json:"needs_gpu"`
+	// Kind is builtin (Go code in the scheduler) or container.
+	Kind domain.TaskKind `gorm:"default:builtin" json:"kind"`
+	// ContainerEnv is a container task's env, kept out of DefaultConfig and
+	// out of every answer because it may hold secrets (write-only).
+	ContainerEnv JSON      `gorm:"type:jsonb;default:'{}'" json:"-"`
+	CreatedAt    time.Time `gorm:"default:now()" json:"created_at"`
+	UpdatedAt    time.Time `gorm:"default:now()" json:"updated_at"`
 }
 
 // Run is one execution of a directive: a set of jobs.

@@ -49,8 +49,10 @@ func resolveTasks(all []TaskDefinition, req LaunchRequest) ([]TaskDefinition, er
 			add(d, ok, fmt.Sprint(id))
 		}
 	default:
+		// "Every task" means every diagnostic: an operator's container
+		// tasks (backups, clean-ups) run only when named.
 		for _, d := range all {
-			if d.Enabled {
+			if d.Enabled && d.Kind != domain.TaskContainer {
 				out = append(out, d)
 			}
 		}

@@ -22,10 +22,10 @@ func (s *Store) GetTask(ctx context.Context, id int64) (*TaskDefinition, error) 
 // CreateTask inserts a task definition.
 func (s *Store) CreateTask(ctx context.Context, d *TaskDefinition) error {
 	err := s.db.WithContext(ctx).Raw(`INSERT INTO task_definitions (key, name, description, enabled, default_config,
-		max_concurrent, timeout_seconds, max_attempts, needs_docker, needs_gpu)
-		VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) RETURNING *`,
+		max_concurrent, timeout_seconds, max_attempts, needs_docker, needs_gpu, kind, container_env)
+		VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?::jsonb) RETURNING *`,
 		d.Key, d.Name, d.Description, d.Enabled, string(d.DefaultConfig), d.MaxConcurrent, d.TimeoutSeconds,
-		d.MaxAttempts, d.NeedsDocker, d.NeedsGPU).Scan(d).Error
+		d.MaxAttempts, d.NeedsDocker, d.NeedsGPU, kindOf(d), envOf(d)).Scan(d).Error
 	return taskErr(err, d.Key)
 }
 
@@ -59,9 +59,9 @@ func (s *Store) UpdateTask(ctx context.Context, d *TaskDefinition) error {
 		}
 		res := db.Raw(`UPDATE task_definitions SET key = ?, name = ?, description = ?, enabled = ?,
 			default_config = ?::jsonb, max_concurrent = ?, timeout_seconds = ?, max_attempts = ?, needs_docker = ?,
-			needs_gpu = ?, updated_at = now() WHERE id = ? RETURNING *`,
+			needs_gpu = ?, kind = ?, container_env = ?::jsonb, updated_at = now() WHERE id = ? RETURNING *`,
 			d.Key, d.Name, d.Description, d.Enabled, string(d.DefaultConfig), d.MaxConcurrent, d.TimeoutSeconds,
-			d.MaxAttempts, d.NeedsDocker, d.NeedsGPU, d.ID).Scan(d)
+			d.MaxAttempts, d.NeedsDocker, d.NeedsGPU, kindOf(d), envOf(d), d.ID).Scan(d)
 		if res.Error == nil && res.RowsAffected == 0 {
 			return domain.NotFound("Task not found")
 		}
@@ -79,4 +79,18 @@ func taskErr(err error, key string) error {
 	return clientDBError(err, "write task definition",
 		fmt.Sprintf("a task with key %q already exists", key),
 		"task is referenced by jobs or schedules (history is kept); disable it instead of deleting it")
+}
+
+func kindOf(d *TaskDefinition) string {
+	if d.Kind == "" {
+		return string(domain.TaskBuiltin)
+	}
+	return string(d.Kind)
+}
+
+func envOf(d *TaskDefinition) string {
+	if len(d.ContainerEnv) == 0 {
+		return "{}"
+	}
+	return string(d.ContainerEnv)
 }
