@@ -18,6 +18,11 @@ type Config struct {
 	Store  *store.Store
 	Logger *zap.Logger
 	Tasks  tasks.Registry
+	// Containers runs the jobs of container task definitions and clears the
+	// containers of lost attempts before they are rescued. Nil: this replica
+	// runs no container task (their jobs fail as unknown here) and leaves
+	// their rescue to replicas that have it.
+	Containers ContainerRunner
 
 	Claimant        string        // unique per replica; default hostname:pid
 	Interval        time.Duration // poll interval (fallback to NOTIFY)
@@ -46,6 +51,13 @@ type Config struct {
 	// Clock is the Go-side clock for cadences and backoff (default the wall
 	// clock); leases and due times use the database's clock regardless.
 	Clock Clock
+}
+
+// ContainerRunner is what a replica needs of the container runner
+// (*tasks.ContainerTask): run an attempt, and clear a job's containers.
+type ContainerRunner interface {
+	tasks.Task
+	Clear(ctx context.Context, host *store.WorkerHost, jobID int64) error
 }
 
 func (c *Config) defaults() {

@@ -83,7 +83,15 @@ func (s *Scheduler) execute(ctx context.Context, ex *execution) {
 		if errors.Is(context.Cause(tctx), context.DeadlineExceeded) || tctx.Err() != nil && ctx.Err() == nil {
 			err = domain.Retryable(context.Cause(tctx))
 		}
-		s.finish(ex, s.failure(j.Job, err), nil)
+		f := s.failure(j.Job, err)
+		var fr *tasks.FailedWithResult
+		if errors.As(err, &fr) && fr.Result != nil {
+			// Kept with the failure: a failed container's output is what
+			// explains it.
+			ok := success(j.Job, fr.Result)
+			f.Result, f.Save = ok.Result, ok.Save
+		}
+		s.finish(ex, f, nil)
 		return
 	}
 	s.finish(ex, success(j.Job, res), res)
@@ -96,9 +104,9 @@ func (s *Scheduler) runTask(ctx context.Context, j store.Job, log *zap.Logger) (
 			err = domain.Permanentf("task %s panicked: %v", j.TaskType, r)
 		}
 	}()
-	task, ok := s.cfg.Tasks[j.TaskType]
-	if !ok {
-		return nil, domain.Permanentf("unknown task %q: this scheduler has no implementation for it", j.TaskType)
+	task, err := s.resolve(ctx, j.TaskType)
+	if err != nil {
+		return nil, err
 	}
 	env := tasks.Env{Job: j, AllowList: s.st, LogCursors: s.st, LLMCalls: s.st, Logger: log}
 	if j.WorkerHostID != nil {
@@ -171,4 +179,22 @@ func (s *Scheduler) forget(ex *execution) {
 	}
 	s.mu.Unlock()
 	s.Nudge() // capacity freed
+}
+
+// resolve finds the implementation of a task: a built-in one, else the
+// container runner when the definition is a container task.
+func (s *Scheduler) resolve(ctx context.Context, key string) (tasks.Task, error) {
+	if task, ok := s.cfg.Tasks[key]; ok {
+		return task, nil
+	}
+	if s.cfg.Containers != nil {
+		kind, err := s.st.TaskKind(ctx, key)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, domain.Retryable(err)
+		}
+		if kind == domain.TaskContainer {
+			return s.cfg.Containers, nil
+		}
+	}
+	return nil, domain.Permanentf("unknown task %q: this scheduler has no implementation for it", key)
 }

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 )
 
 // maintain does the periodic work replicas share: rescue of expired job
@@ -22,18 +20,8 @@ func (s *Scheduler) maintain(ctx context.Context) {
 		if err != nil {
 			s.log.Error("rescue of expired leases failed", zap.Error(err))
 		}
-		retried := 0
-		for _, r := range rescued {
-			if r.Status == "pending" {
-				retried++
-			}
-			s.TestSignals.Rescued.Signal(r.ID)
-			s.log.Warn("Rescued job with an expired lease", zap.Int64("job_id", r.ID), zap.Int64("run_id", r.RunID),
-				zap.String("lost_claimant", r.LostBy), zap.Int("attempt", r.Attempt), zap.String("now", string(r.Status)))
-		}
-		if len(rescued) > 0 {
-			metrics.LeasesRescued(retried, len(rescued)-retried)
-		}
+		s.reportRescued(rescued)
+		s.goClearContainers()
 	}
 	if s.cfg.Retention > 0 && now.Sub(s.lastRetention) >= time.Hour {
 		s.lastRetention = now

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/outage"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
 
 // Scheduler is one replica.
@@ -42,7 +43,9 @@ type Scheduler struct {
 	bgCancel context.CancelFunc
 
 	killed atomic.Bool
-	paused atomic.Bool
+	// clearing is set while a background pass clears lost containers.
+	clearing atomic.Bool
+	paused   atomic.Bool
 
 	afterClaim atomic.Pointer[func()] // test hook: runs between a claim's commit and its hand-off
 
@@ -119,7 +122,7 @@ func (s *Scheduler) Kill() {
 }
 
 var (
-	errKilled    = errors.New("replica killed")
+	errKilled    = tasks.ErrReplicaKilled
 	errLeaseLost = errors.New("lease lost")
 	errCancelled = errors.New("run cancelled")
 	errShutdown  = errors.New("scheduler shutting down")
