@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 )
 
 // check validates every flag before anything starts.
@@ -12,5 +13,8 @@ func (o *options) check() error {
 	o.Common.Check(&ck)
 	ck.Addr("addr", o.addr, false)
 	ck.Duration("shutdown-timeout", o.shutdown, 0, 24*time.Hour, "")
+	if err := containerspec.CheckPatterns(o.containers.Images); err != nil {
+		ck.Custom("--container-images: %v", err)
+	}
 	return ck.Err()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/api"
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
@@ -30,6 +31,7 @@ type options struct {
 	insecureNoAuth bool
 	publishedBind  string
 	shutdown       time.Duration
+	containers     containerspec.Policy
 }
 
 func main() { cmdutil.Execute(newRootCmd()) }
@@ -49,6 +51,7 @@ func newRootCmd() *cobra.Command {
 	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address without a token")
 	f.StringVar(&o.publishedBind, "published-bind", "", "host address a container runtime publishes --addr on (compose sets it); loopback allows a non-loopback --addr without a token")
 	cmdutil.DurationFlag(f, &o.shutdown, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
+	containerspec.RegisterFlags(f, &o.containers)
 	cmd.AddCommand(newMigrateCmd(o), newHealthcheckCmd())
 	return cmd
 }
@@ -83,15 +86,16 @@ func serve(ctx context.Context, o *options) error {
 		return metrics.DBStats(s), err
 	})
 	srv, err := api.New(api.Config{
-		Store:          st,
-		Logger:         log,
-		Addr:           o.addr,
-		DBTimeout:      o.DBTimeout,
-		APIToken:       o.apiToken,
-		InsecureNoAuth: noAuth,
-		HostChecker:    pool,
-		MetricsHandler: metrics.Handler(),
-		Middleware:     []echo.MiddlewareFunc{metrics.EchoMiddleware()},
+		Store:           st,
+		Logger:          log,
+		Addr:            o.addr,
+		DBTimeout:       o.DBTimeout,
+		APIToken:        o.apiToken,
+		InsecureNoAuth:  noAuth,
+		HostChecker:     pool,
+		MetricsHandler:  metrics.Handler(),
+		Middleware:      []echo.MiddlewareFunc{metrics.EchoMiddleware()},
+		ContainerPolicy: o.containers,
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 )
 
 // check validates every flag before anything starts. The minimums keep a
@@ -26,5 +27,8 @@ func (o *options) check() error {
 	}
 	ck.Duration("health-interval", o.healthInterval, time.Second, 24*time.Hour, "each pass dials every worker host")
 	ck.Addr("metrics-addr", o.metricsAddr, true)
+	if err := containerspec.CheckPatterns(o.containers.Images); err != nil {
+		ck.Custom("--container-images: %v", err)
+	}
 	return ck.Err()
 }

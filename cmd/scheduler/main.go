@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
+	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
@@ -33,6 +34,7 @@ type options struct {
 	retention       time.Duration
 	healthInterval  time.Duration
 	metricsAddr     string
+	containers      containerspec.Policy
 }
 
 func main() { cmdutil.Execute(newRootCmd()) }
@@ -60,6 +62,7 @@ func newCommand(o *options) *cobra.Command {
 	cmdutil.DurationFlag(f, &o.retention, "retention", 30*24*time.Hour, "finished runs older than this are pruned (0 keeps everything)")
 	cmdutil.DurationFlag(f, &o.healthInterval, "health-interval", 30*time.Second, "how often worker hosts are health-checked (by one replica at a time)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address (empty: off)")
+	containerspec.RegisterFlags(f, &o.containers)
 	return cmd
 }
 
@@ -79,6 +82,7 @@ func run(ctx context.Context, o *options) error {
 		Store:           st,
 		Logger:          log,
 		Tasks:           tasks.Default(pool, tasks.LLMConfigFromEnv()),
+		Containers:      tasks.Container(pool, st, tasks.ContainerOptions{Policy: o.containers}),
 		Claimant:        o.claimant,
 		Interval:        o.interval,
 		MaxClaim:        o.maxClaim,
