@@ -33,6 +33,10 @@ type ContainerOptions struct {
 	// StopGrace is how long a container has between SIGTERM and SIGKILL
 	// when its attempt ends early (timeout, cancel, lease lost); default 10 s.
 	StopGrace time.Duration
+	// NamePrefix starts every container's name (default "cyberbrain"); the
+	// name ends with the job id, so deployments sharing an engine need
+	// distinct prefixes.
+	NamePrefix string
 }
 
 // ContainerTask runs the jobs of container task definitions: one container
@@ -46,6 +50,9 @@ type ContainerTask struct {
 
 // Container returns the runner of container tasks.
 func Container(pool EngineClients, specs ContainerSpecs, opt ContainerOptions) *ContainerTask {
+	if opt.NamePrefix == "" {
+		opt.NamePrefix = "cyberbrain"
+	}
 	if opt.StopGrace <= 0 {
 		opt.StopGrace = 10 * time.Second
 	}
@@ -62,7 +69,8 @@ func (t *ContainerTask) Run(ctx context.Context, env Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &attempt{cli: cli, host: env.Host, job: env.Job, spec: sp, grace: t.opt.StopGrace}
+	a := &attempt{cli: cli, host: env.Host, job: env.Job, spec: sp, grace: t.opt.StopGrace,
+		name: jobContainerName(t.opt.NamePrefix, env.Job.ID)}
 	return a.run(ctx)
 }
 
@@ -102,11 +110,13 @@ func (t *ContainerTask) Clear(ctx context.Context, host *store.WorkerHost, jobID
 	if err != nil {
 		return err
 	}
-	return clearJob(ctx, cli, host, jobID, t.opt.StopGrace)
+	return clearJob(ctx, cli, host, jobContainerName(t.opt.NamePrefix, jobID), jobID, t.opt.StopGrace)
 }
 
 // jobContainerName is the engine-wide unique name of a job's live container.
-func jobContainerName(jobID int64) string { return fmt.Sprintf("cyberbrain-job-%d", jobID) }
+func jobContainerName(prefix string, jobID int64) string {
+	return fmt.Sprintf("%s-job-%d", prefix, jobID)
+}
 
 // Labels naming what a container belongs to.
 const (

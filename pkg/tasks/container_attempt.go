@@ -25,6 +25,7 @@ type attempt struct {
 	job   store.Job
 	spec  *containerspec.Spec
 	grace time.Duration
+	name  string // the job's container name
 	id    string // container id once created
 	out   *output
 }
@@ -71,7 +72,7 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 func (a *attempt) create(ctx context.Context) error {
 	cfg, hc := a.config()
 	for try := 0; ; try++ {
-		created, err := a.cli.ContainerCreate(ctx, cfg, hc, nil, nil, jobContainerName(a.job.ID))
+		created, err := a.cli.ContainerCreate(ctx, cfg, hc, nil, nil, a.name)
 		if err == nil {
 			a.id = created.ID
 			return nil
@@ -79,7 +80,7 @@ func (a *attempt) create(ctx context.Context) error {
 		if !cerrdefs.IsConflict(err) || try > 0 {
 			return dockerhost.Classify(a.host, "create container", err)
 		}
-		if err := removeForce(ctx, a.cli, jobContainerName(a.job.ID), a.grace); err != nil {
+		if err := removeForce(ctx, a.cli, a.name, a.grace); err != nil {
 			return dockerhost.Classify(a.host, "remove the stale container of an earlier attempt", err)
 		}
 	}
@@ -148,7 +149,7 @@ func (a *attempt) cleanup(ctx context.Context, failed bool) {
 	if failed && a.spec.KeepOnFailure {
 		secs := int(a.grace.Seconds())
 		_ = a.cli.ContainerStop(cctx, a.id, container.StopOptions{Timeout: &secs})
-		_ = a.cli.ContainerRename(cctx, a.id, fmt.Sprintf("%s-attempt-%d", jobContainerName(a.job.ID), a.job.Attempt))
+		_ = a.cli.ContainerRename(cctx, a.id, fmt.Sprintf("%s-attempt-%d", a.name, a.job.Attempt))
 		return
 	}
 	_ = removeForce(cctx, a.cli, a.id, a.grace)

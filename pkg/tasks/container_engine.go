@@ -86,14 +86,14 @@ func removeForce(ctx context.Context, cli *client.Client, id string, grace time.
 // clearJob stops and removes the job's containers on the host, found by
 // label: the live one (named after the job) and any still running; stopped
 // containers kept for inspection (renamed after their attempt) stay.
-func clearJob(ctx context.Context, cli *client.Client, host *store.WorkerHost, jobID int64, grace time.Duration) error {
+func clearJob(ctx context.Context, cli *client.Client, host *store.WorkerHost, name string, jobID int64, grace time.Duration) error {
 	list, err := cli.ContainerList(ctx, container.ListOptions{All: true,
 		Filters: filters.NewArgs(filters.Arg("label", fmt.Sprintf("%s=%d", LabelJob, jobID)))})
 	if err != nil {
 		return dockerhost.Classify(host, "list the job's containers", err)
 	}
 	for _, c := range list {
-		live := len(c.Names) > 0 && c.Names[0] == "/"+jobContainerName(jobID)
+		live := len(c.Names) > 0 && c.Names[0] == "/"+name
 		if !live && c.State != "running" {
 			continue
 		}

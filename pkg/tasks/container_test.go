@@ -53,7 +53,9 @@ func newCTask(t *testing.T, extra string, cmd ...string) *ctaskRig {
 			ContainerOptions{Policy: containerspec.Policy{Images: []string{img}}, StopGrace: time.Second})}
 	r.job = store.Job{ID: 1_000_000 + rand.Int64N(1_000_000_000), RunID: 9, TaskType: "ctest", Attempt: 1,
 		ClaimedBy: "test:1", Config: json.RawMessage(cfg)}
-	t.Cleanup(func() { _ = clearJob(context.Background(), cli, r.host, r.job.ID, 0) })
+	t.Cleanup(func() {
+		_ = clearJob(context.Background(), cli, r.host, jobContainerName("cyberbrain", r.job.ID), r.job.ID, 0)
+	})
 	return r
 }
 
@@ -189,7 +191,7 @@ func TestContainerTaskReplacesAStaleAttempt(t *testing.T) {
 	t.Parallel()
 	r := newCTask(t, "", "sleep:1h")
 	stale, err := r.cli.ContainerCreate(context.Background(), &container.Config{Image: r.img, Cmd: []string{"sleep:1h"},
-		Labels: labels(r.job)}, nil, nil, nil, jobContainerName(r.job.ID))
+		Labels: labels(r.job)}, nil, nil, nil, jobContainerName("cyberbrain", r.job.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

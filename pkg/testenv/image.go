@@ -96,4 +96,3 @@ func buildCTask(cli *client.Client) error {
 		}
 	}
 }
-
