@@ -146,7 +146,7 @@ func decodeSchedule(body []byte, cur store.Schedule, full bool) (*store.Schedule
 // schedule's edit is validated against the row read for update inside the
 // store's transaction (decodeSchedule), not onto a row loaded beforehand.
 func (s *Server) schedules() collection {
-	return collection{list: listPage(s.st.ListSchedules), create: s.createSchedule, get: getByID(s.st.GetSchedule),
+	return collection{list: s.listSchedules, create: s.createSchedule, get: getByID(s.st.GetSchedule),
 		update: s.updateSchedule, remove: deleteByID(s.st.DeleteSchedule)}
 }
 

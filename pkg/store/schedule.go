@@ -10,11 +10,6 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
-// ListSchedules returns one page of schedules and the total count.
-func (s *Store) ListSchedules(ctx context.Context, p ListParams) ([]Schedule, int64, error) {
-	return listRows[Schedule](ctx, s.db.Model(&Schedule{}), p, true, "schedules")
-}
-
 // GetSchedule loads one schedule.
 func (s *Store) GetSchedule(ctx context.Context, id int64) (*Schedule, error) {
 	return getSchedule(s.db.WithContext(ctx), id, false)
