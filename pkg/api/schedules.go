@@ -86,6 +86,10 @@ func decodeSchedule(body []byte, cur store.Schedule, full bool) (*store.Schedule
 	}
 	str(in.Name, &sc.Name)
 	sc.Name = strings.TrimSpace(sc.Name)
+	if sc.Name != cur.Name && store.ReservedScheduleName(sc.Name) {
+		// The prefix is what marks a launch's own schedule.
+		bad("name", "names starting with launch-run- are reserved for launches")
+	}
 	if in.TaskKey.Set && in.Task.Set && in.TaskKey.V != in.Task.V {
 		bad("task_key", "task and task_key disagree; give one of them")
 	}

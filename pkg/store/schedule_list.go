@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
@@ -48,4 +49,12 @@ func (s *Store) ListSchedules(ctx context.Context, f ScheduleFilter, p ListParam
 		q = q.Where("enabled = ?", *f.Enabled)
 	}
 	return listRows[Schedule](ctx, q, s.db.Model(&Schedule{}), p, true, "schedules")
+}
+
+// launchScheduleFrozen is the 409 of an edit or enable of a launch
+// schedule: its one slot was the launch's run; enabling it again would fire
+// a second run for one launch.
+func launchScheduleFrozen(sc *Schedule) error {
+	return domain.Conflict("%s", fmt.Sprintf("schedule %d is the one-shot schedule of a launch (%s): it fires once and "+
+		"cannot be enabled or edited again; launch a new run instead", sc.ID, sc.Name))
 }
