@@ -205,11 +205,15 @@ func (s *Server) runScheduleNow(c echo.Context) error {
 	if _, err := readBody(c); err != nil {
 		return err
 	}
-	runID, err := s.st.RunScheduleNow(c.Request().Context(), id)
+	key, err := idempotencyKey(c, store.ScopeRunNow, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]int64{"run_id": runID})
+	runID, replayed, err := s.st.RunScheduleNowWithKey(c.Request().Context(), id, key)
+	if err != nil {
+		return keyError(err)
+	}
+	return c.JSON(markReplayed(c, replayed, http.StatusCreated), map[string]int64{"run_id": runID})
 }
 
 func (s *Server) scheduleHistory(c echo.Context) error {
