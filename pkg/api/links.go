@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
+	"strings"
 )
 
 // linkBase returns the scheme, host and path prefix of the links the API
@@ -31,4 +33,19 @@ func linkBase(publicURL, addr string) (*url.URL, error) {
 		host = "localhost"
 	}
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}, nil
+}
+
+// CheckLinkSettings validates --public-url and --docker-socket-allow, so that
+// the binary refuses them at start (exit 2) rather than after opening the
+// database.
+func CheckLinkSettings(publicURL string, sockets []string) error {
+	if _, err := linkBase(publicURL, ""); err != nil {
+		return fmt.Errorf("--public-url: %w", err)
+	}
+	for _, p := range sockets {
+		if p = strings.TrimPrefix(strings.TrimSpace(p), "unix://"); !filepath.IsAbs(p) {
+			return fmt.Errorf("--docker-socket-allow %q: want an absolute socket path", p)
+		}
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ func HealthClass(err error) string {
 		opErr      *net.OpError
 		dnsErr     *net.DNSError
 		msg        = strings.ToLower(errString(err))
-		notDockerS = []string{"malformed http", "eof", "connection reset", "unexpected end",
+		notDockerS = []string{"malformed http", "eof", "readlooppeekfail", "unsolicited response", "connection reset", "unexpected end",
 			"invalid character", "api version", "is not a docker", "page not found"}
 	)
 	switch {
@@ -45,9 +45,9 @@ func HealthClass(err error) string {
 		return ""
 	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify),
 		errors.As(err, &recordHdr), errors.As(err, &alert), strings.Contains(msg, "tls:"), strings.Contains(msg, "x509:"),
-		strings.Contains(msg, "http response to https client"):
+		strings.Contains(msg, "http response to https client"), strings.Contains(msg, "http request to an https server"):
 		return ClassTLS
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &dnsErr),
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &dnsErr),
 		strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such file or directory"),
 		strings.Contains(msg, "no route to host"), strings.Contains(msg, "network is unreachable"),
 		strings.Contains(msg, "cannot connect to the docker daemon"):

@@ -54,7 +54,7 @@ func (s *Store) CreateSchedule(ctx context.Context, w *ScheduleWrite) (*Schedule
 	}
 	var out Schedule
 	notify := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := checkScheduleRefs(tx, &w.Schedule); err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Sche
 func (s *Store) updateSchedule(ctx context.Context, id int64, disableOnly bool, edit func(cur Schedule) (*ScheduleWrite, error)) (*Schedule, error) {
 	var out Schedule
 	notify := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cur, err := getSchedule(tx, id, true)
 		if err != nil {
 			return err

@@ -25,7 +25,7 @@ func (s *Store) RunScheduleNow(ctx context.Context, id int64) (int64, error) {
 func (s *Store) RunScheduleNowWithKey(ctx context.Context, id int64, k *IdempotencyKey) (int64, bool, error) {
 	var runID int64
 	var replayed bool
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
 		runID, replayed, err = withKey(tx, k, func() (int64, error) { return runNow(ctx, tx, id) })
 		return err
