@@ -53,6 +53,9 @@ func hasDigit(s string) bool {
 // "uid=<*>" but stay apart from "euid=<*>".
 func maskToken(t string) string {
 	if !hasDigit(t) {
+		if isDateName(t) {
+			return wildcard
+		}
 		return t
 	}
 	if i := strings.IndexByte(t, '='); i > 0 && !hasDigit(t[:i]) {
@@ -68,5 +71,40 @@ func maskToken(t string) string {
 		}
 		return strings.Join(parts, "/")
 	}
-	return wildcard
+	// Brackets around the variable stay: "(1.0 KB)" masks to "(<*> KB)", so
+	// the miner still sees where an optional group opens and closes.
+	i, j := 0, len(t)
+	for i < j && strings.IndexByte(openers, t[i]) >= 0 {
+		i++
+	}
+	for j > i && strings.IndexByte(closers, t[j-1]) >= 0 {
+		j--
+	}
+	if i == 0 && j == len(t) {
+		return wildcard
+	}
+	return t[:i] + wildcard + t[j:]
 }
+
+const (
+	openers = "([{<"
+	closers = ")]}>,;"
+)
+
+// isDateName reports whether t is a capitalised month or weekday name
+// ("Jun", "Fri,", "MON"): the word part of a date inside a message ("at Fri
+// Jun 17 07:07:00 2005"), which varies like the digits beside it. Lower-case
+// words stay ("may" is English).
+func isDateName(t string) bool {
+	t = strings.TrimRight(t, ",.:")
+	if len(t) != 3 || t[0] < 'A' || t[0] > 'Z' {
+		return false
+	}
+	switch strings.ToLower(t) {
+	case "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+		"mon", "tue", "wed", "thu", "fri", "sat", "sun":
+		return true
+	}
+	return false
+}
+
