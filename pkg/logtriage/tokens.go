@@ -107,4 +107,3 @@ func isDateName(t string) bool {
 	}
 	return false
 }
-
