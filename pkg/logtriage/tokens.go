@@ -49,17 +49,19 @@ func hasDigit(s string) bool {
 // variable — numbers, ids like blk_-695… or attempt_1445_m_000001_0, addresses,
 // versions, timestamps — because telling a version from a counter needs
 // knowledge a general miner does not have, and both vary between runs or
-// hosts. A key=value token keeps its key: "uid=0" and "uid=42" share
+// hosts. A key=value token keeps its key and loses its value, digits or
+// not: the key is what the program wrote, the value what it was given
+// ("user=root", "rhost=host.example.com"); "uid=0" and "uid=42" share
 // "uid=<*>" but stay apart from "euid=<*>".
 func maskToken(t string) string {
+	if i := strings.IndexByte(t, '='); i > 0 && i < len(t)-1 && !hasDigit(t[:i]) {
+		return t[:i+1] + wildcard
+	}
 	if !hasDigit(t) {
 		if isDateName(t) {
 			return wildcard
 		}
 		return t
-	}
-	if i := strings.IndexByte(t, '='); i > 0 && !hasDigit(t[:i]) {
-		return t[:i+1] + wildcard
 	}
 	if strings.Count(t, "/") >= 2 && !strings.Contains(t, "//") {
 		// A path keeps its fixed parts: /api/users/42 → /api/users/<*>.
