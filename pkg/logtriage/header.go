@@ -121,11 +121,11 @@ func headerLike(t string) bool {
 	if hasDigit(t) || t == "-" || t == "|" || t[0] == '[' || t[len(t)-1] == ']' {
 		return true
 	}
-	w := strings.Trim(t, "[]<>():,")
+	w := trimPunct(t)
 	if w == "" {
 		return true
 	}
-	if isLevelWord(w) || calendarWords[strings.ToLower(w)] {
+	if foldedIn(levelWords, w) || foldedIn(calendarWords, w) {
 		return true
 	}
 	upper := len(w) >= 2
@@ -136,20 +136,21 @@ func headerLike(t string) bool {
 	return upper
 }
 
-var calendarWords = map[string]bool{
-	"jan": true, "feb": true, "mar": true, "apr": true, "may": true, "jun": true, "jul": true,
-	"aug": true, "sep": true, "oct": true, "nov": true, "dec": true,
-	"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true,
-	"am": true, "pm": true, "utc": true, "gmt": true,
+// trimPunct takes the brackets, colons and commas off both ends of a token.
+func trimPunct(t string) string {
+	i, j := 0, len(t)
+	for i < j && isHeaderPunct(t[i]) {
+		i++
+	}
+	for j > i && isHeaderPunct(t[j-1]) {
+		j--
+	}
+	return t[i:j]
 }
 
-// isLevelWord reports whether w names a log level in any usual spelling
-// (INFO, Info, notice, W, E, ...).
-func isLevelWord(w string) bool {
-	switch strings.ToLower(w) {
-	case "trace", "debug", "dbg", "info", "inf", "notice", "warn", "warning", "wrn", "error", "err", "eror",
-		"fatal", "crit", "critical", "alert", "emerg", "panic", "severe", "fine", "finer", "finest",
-		"verbose", "d", "i", "w", "e", "f", "v":
+func isHeaderPunct(c byte) bool {
+	switch c {
+	case '[', ']', '<', '>', '(', ')', ':', ',':
 		return true
 	}
 	return false

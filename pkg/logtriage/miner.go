@@ -46,18 +46,25 @@ const (
 // concurrent use.
 type Miner struct {
 	head     header
-	leaves   map[string][]*Cluster
+	leaves   map[leaf][]*Cluster
 	children map[int]int
 	keys     map[string]*Cluster
 	byFirst  map[string][]*Cluster
 	all      []*Cluster
 	overflow *Cluster
 	buf      []string
+	mask     []string
+}
+
+// leaf is a place in the tree: a token count and a first token.
+type leaf struct {
+	n     int
+	first string
 }
 
 // NewMiner returns an empty miner.
 func NewMiner() *Miner {
-	return &Miner{leaves: map[string][]*Cluster{}, children: map[int]int{}, keys: map[string]*Cluster{}, byFirst: map[string][]*Cluster{}}
+	return &Miner{leaves: map[leaf][]*Cluster{}, children: map[int]int{}, keys: map[string]*Cluster{}, byFirst: map[string][]*Cluster{}}
 }
 
 // Learn fixes the header from a sample of lines, unless it is known
@@ -73,12 +80,15 @@ func (m *Miner) Learn(lines []string) {
 func (m *Miner) Add(line string) *Cluster {
 	toks := m.head.strip(splitTokens(line, m.buf[:0]))
 	m.buf = toks[:0]
-	masked := make([]string, len(toks))
-	for i, t := range toks {
-		masked[i] = maskToken(t)
+	// The masked tokens live in a buffer reused line after line; only a new
+	// template copies them.
+	masked := m.mask[:0]
+	for _, t := range toks {
+		masked = append(masked, maskToken(t))
 	}
-	leaf := m.leafKey(masked)
-	best, bestSim := m.search(leaf, masked)
+	m.mask = masked
+	at := m.leafKey(masked)
+	best, bestSim := m.search(at, masked)
 	switch {
 	case best != nil && (bestSim >= similarity || len(m.all) >= maxClusters):
 		merge(best.Tokens, masked)
@@ -89,7 +99,7 @@ func (m *Miner) Add(line string) *Cluster {
 		best = m.overflow
 	default:
 		target := m.spread(masked)
-		best = m.newCluster(leaf, masked)
+		best = m.newCluster(at, masked)
 		best.alias = target
 	}
 	best.Count++
@@ -104,9 +114,9 @@ func (m *Miner) Add(line string) *Cluster {
 // has held one word for settled lines is taken for a constant: a line with
 // another word there is another template (HTTPS vs SOCKS5, client
 // WindowsUpdateAgent vs client SPP), not a variable.
-func (m *Miner) search(leaf string, toks []string) (*Cluster, float64) {
+func (m *Miner) search(at leaf, toks []string) (*Cluster, float64) {
 	best, bestSim := (*Cluster)(nil), -1.0
-	for _, c := range m.leaves[leaf] {
+	for _, c := range m.leaves[at] {
 		if c.Count >= settled && !fits(c.Tokens, toks) {
 			continue
 		}
@@ -226,19 +236,20 @@ func fits(tmpl, toks []string) bool {
 	return true
 }
 
-func (m *Miner) newCluster(leaf string, toks []string) *Cluster {
+func (m *Miner) newCluster(at leaf, toks []string) *Cluster {
+	toks = append([]string(nil), toks...)
 	sum := sha256.Sum256([]byte(strings.Join(toks, " ")))
 	key := hex.EncodeToString(sum[:8])
 	for n := 2; m.keys[key] != nil; n++ {
 		key = hex.EncodeToString(sum[:8]) + "-" + strconv.Itoa(n)
 	}
 	c := &Cluster{Key: key, Tokens: toks}
-	m.insert(leaf, c)
+	m.insert(at, c)
 	return c
 }
 
-func (m *Miner) insert(leaf string, c *Cluster) {
-	m.leaves[leaf] = append(m.leaves[leaf], c)
+func (m *Miner) insert(at leaf, c *Cluster) {
+	m.leaves[at] = append(m.leaves[at], c)
 	m.keys[c.Key] = c
 	if len(c.Tokens) > 0 {
 		m.byFirst[c.Tokens[0]] = append(m.byFirst[c.Tokens[0]], c)
@@ -249,20 +260,18 @@ func (m *Miner) insert(leaf string, c *Cluster) {
 // leafKey is the tree path of a line: its length and first token, the
 // first token taken as a wildcard when it is variable or when its length
 // already has too many first tokens.
-func (m *Miner) leafKey(toks []string) string {
-	n := len(toks)
-	first := wildcard
-	if n > 0 {
-		first = toks[0]
+func (m *Miner) leafKey(toks []string) leaf {
+	at := leaf{n: len(toks), first: wildcard}
+	if at.n > 0 {
+		at.first = toks[0]
 	}
-	k := strconv.Itoa(n) + "\x00" + first
-	if _, ok := m.leaves[k]; !ok && first != wildcard {
-		if m.children[n] >= maxChildren {
-			return strconv.Itoa(n) + "\x00" + wildcard
+	if _, ok := m.leaves[at]; !ok && at.first != wildcard {
+		if m.children[at.n] >= maxChildren {
+			return leaf{n: at.n, first: wildcard}
 		}
-		m.children[n]++
+		m.children[at.n]++
 	}
-	return k
+	return at
 }
 
 // simOf is the share of the template's tokens that the line matches. A

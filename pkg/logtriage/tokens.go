@@ -98,14 +98,8 @@ const (
 // Jun 17 07:07:00 2005"), which varies like the digits beside it. Lower-case
 // words stay ("may" is English).
 func isDateName(t string) bool {
-	t = strings.TrimRight(t, ",.:")
-	if len(t) != 3 || t[0] < 'A' || t[0] > 'Z' {
-		return false
+	for len(t) > 0 && (t[len(t)-1] == ',' || t[len(t)-1] == '.' || t[len(t)-1] == ':') {
+		t = t[:len(t)-1]
 	}
-	switch strings.ToLower(t) {
-	case "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-		"mon", "tue", "wed", "thu", "fri", "sat", "sun":
-		return true
-	}
-	return false
+	return len(t) == 3 && isUpper(t[0]) && foldedIn(dateNames, t)
 }
