@@ -71,8 +71,12 @@ func NewMiner() *Miner {
 // already. Fewer than minHeaderSample lines teach nothing: the lines are
 // mined whole (their digit-bearing tokens masked) and a later triage learns.
 func (m *Miner) Learn(lines []string) {
-	if !m.head.Learned {
-		m.head = learnHeader(lines)
+	if m.head.Learned {
+		return
+	}
+	m.head = learnHeader(lines)
+	if m.head.Learned && len(m.all) > 0 {
+		m.restrip()
 	}
 }
 
