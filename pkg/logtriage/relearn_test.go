@@ -117,3 +117,22 @@ func TestShortTriagesStayConsistent(t *testing.T) {
 		}
 	}
 }
+
+// TestMostlyOneMessageKeepsItsWords: a sample that is nearly all one
+// message must not take that message's constant words for a header (they
+// look as constant as a host name there).
+func TestMostlyOneMessageKeepsItsWords(t *testing.T) {
+	t.Parallel()
+	var in []logtriage.Line
+	for i := 0; i < 40; i++ {
+		in = append(in, logtriage.Line{Time: t0, Stream: "stdout", Text: fmt.Sprintf("WARN slow request GET /api/items/%d took %dms", i, 900+i)})
+	}
+	in = append(in, logtriage.Line{Time: t0, Stream: "stdout", Text: "ERROR upstream inventory returned 502 for request 7001"})
+	a := logtriage.Analyze(in, nil)
+	if w := byPattern(a, "took"); w == nil || w.Pattern != "slow request GET /api/items/<*> took <*>" || w.Count != 40 {
+		t.Errorf("warn template = %+v, want the message whole without its level", w)
+	}
+	if e := byPattern(a, "upstream"); e == nil || e.Pattern != "upstream inventory returned <*> for request <*>" {
+		t.Errorf("error template = %+v", e)
+	}
+}

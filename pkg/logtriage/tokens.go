@@ -101,5 +101,8 @@ func isDateName(t string) bool {
 	for len(t) > 0 && (t[len(t)-1] == ',' || t[len(t)-1] == '.' || t[len(t)-1] == ':') {
 		t = t[:len(t)-1]
 	}
+	if len(t) == 4 && (t[0] == '[' || t[0] == '(') {
+		t = t[1:] // "[Sun Dec 04 …]"
+	}
 	return len(t) == 3 && isUpper(t[0]) && foldedIn(dateNames, t)
 }

@@ -17,9 +17,6 @@ var dateNames = set("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep
 // calendarWords are the words of a time stamp: date names and the rest.
 var calendarWords = union(dateNames, set("am", "pm", "utc", "gmt"))
 
-// isLevelWord reports whether w names a log level in any usual spelling.
-func isLevelWord(w string) bool { return foldedIn(levelWords, w) }
-
 // foldedIn reports whether the lower-case form of w (ASCII) is in m. The
 // lowered copy lives on the stack: indexing a map with string(bytes) does
 // not allocate.
