@@ -119,6 +119,9 @@ func Classify(line string) Parsed {
 		}
 		return Parsed{Level: lvl, Message: trimmed, Format: "plain"}
 	}
+	if p, ok := classifySystem(trimmed); ok {
+		return p
+	}
 	return Parsed{Level: plainLevel(trimmed), Message: trimmed, Format: "plain"}
 }
 
