@@ -41,7 +41,7 @@ func New(server, token string) (*Client, error) {
 }
 
 // Server is the base URL requests go to.
-func (c *Client) Server() string { return c.base.String() }
+func (c *Client) Server() string { return c.base.Redacted() }
 
 // Do sends one request: body (when not nil) as JSON, and decodes a 2xx answer
 // into out (when not nil; a *json.RawMessage keeps the bytes as they came).

@@ -46,7 +46,7 @@ func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
 			log.Info(fmt.Sprintf("Job %d finished with status: %s", a.ID, a.Status), fields...)
 		}
 		s.forget(it.ex)
-		s.TestSignals.Finished.Signal(FinishedSignal{JobID: a.ID, Attempt: a.Attempt, Status: string(a.Status)})
+		s.TestSignals.Finished.Signal(FinishedSignal{JobID: a.ID, Attempt: a.Attempt, Status: a.Status})
 	}
 	for k, it := range byKey {
 		if !accepted[k] { // lease lost: the result was not written

@@ -29,7 +29,7 @@ func (s *Scheduler) maintain(ctx context.Context) {
 			}
 			s.TestSignals.Rescued.Signal(r.ID)
 			s.log.Warn("Rescued job with an expired lease", zap.Int64("job_id", r.ID), zap.Int64("run_id", r.RunID),
-				zap.String("lost_claimant", r.LostBy), zap.Int("attempt", r.Attempt), zap.String("now", r.Status))
+				zap.String("lost_claimant", r.LostBy), zap.Int("attempt", r.Attempt), zap.String("now", string(r.Status)))
 		}
 		if len(rescued) > 0 {
 			metrics.LeasesRescued(retried, len(rescued)-retried)

@@ -1,6 +1,9 @@
 package scheduler
 
-import "github.com/cyberbrain/cyberbrain/pkg/scheduler/testsignal"
+import (
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"github.com/cyberbrain/cyberbrain/pkg/scheduler/testsignal"
+)
 
 // TestSignals are the points of a replica's work tests wait on instead of
 // polling the database. Inert unless Init is called, which must happen
@@ -27,7 +30,7 @@ type MaintenanceSignal struct {
 type FinishedSignal struct {
 	JobID   int64
 	Attempt int
-	Status  string
+	Status  domain.JobStatus
 }
 
 // Init arms every signal. Tests only.

@@ -10,19 +10,23 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
-// Outcome of one execution attempt as the executing replica saw it.
+// FinishOutcome is how one execution attempt ended as the executing
+// replica saw it; the job's and the attempt's statuses follow from it.
+type FinishOutcome string
+
+// The outcomes a replica reports.
 const (
-	FinishCompleted = "completed"
-	FinishFailed    = "failed"    // permanent, or no attempts left
-	FinishRetry     = "retry"     // back to pending after RetryIn
-	FinishCancelled = "cancelled" // the run was cancelled
+	FinishCompleted FinishOutcome = "completed"
+	FinishFailed    FinishOutcome = "failed"    // permanent, or no attempts left
+	FinishRetry     FinishOutcome = "retry"     // back to pending after RetryIn
+	FinishCancelled FinishOutcome = "cancelled" // the run was cancelled
 )
 
 // Finish is the end of one attempt, written fenced on (claimant, attempt).
 type Finish struct {
 	JobID     int64           `json:"id"`
 	Attempt   int             `json:"attempt"`
-	Outcome   string          `json:"outcome"`
+	Outcome   FinishOutcome   `json:"outcome"`
 	Error     string          `json:"error"`
 	Result    json.RawMessage `json:"result"`
 	RetryInMS int64           `json:"retry_in_ms"`

@@ -16,7 +16,7 @@ import (
 func TestFinishOutcomes(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		outcome    string
+		outcome    store.FinishOutcome
 		job        domain.JobStatus
 		attempt    domain.AttemptOutcome
 		sr         domain.ScheduledRunStatus
@@ -30,13 +30,13 @@ func TestFinishOutcomes(t *testing.T) {
 		{store.FinishRetry, domain.StatusPending, domain.OutcomeFailed, domain.SRStarted, domain.StatusRunning, false, 30 * time.Second},
 	}
 	for _, tc := range cases {
-		t.Run(tc.outcome, func(t *testing.T) {
+		t.Run(string(tc.outcome), func(t *testing.T) {
 			t.Parallel()
 			st := noopStore(t)
 			j := runningNoop(t, st, "a")
 			errText := ""
 			if tc.outcome != store.FinishCompleted {
-				errText = "boom " + tc.outcome
+				errText = "boom " + string(tc.outcome)
 			}
 			res := finish(t, st, "a", store.Finish{JobID: j.ID, Attempt: 1, Outcome: tc.outcome, Error: errText,
 				Result: store.JSON(`{"summary": "s"}`), RetryInMS: tc.retryAfter.Milliseconds()})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"gorm.io/gorm"
 )
 
@@ -16,7 +17,7 @@ type Rescued struct {
 	Attempt     int
 	MaxAttempts int
 	LostBy      string
-	Status      string // pending (retried) or failed
+	Status      domain.JobStatus // pending (retried) or failed
 }
 
 // RescueExpired finds running jobs whose lease expired (their replica died or

@@ -118,7 +118,7 @@ func TestFinishIsFencedOnClaimantAttemptAndLease(t *testing.T) {
 				expireLease(t, st, j.ID)
 			}
 			saved := false
-			for _, outcome := range []string{store.FinishCompleted, store.FinishFailed, store.FinishRetry, store.FinishCancelled} {
+			for _, outcome := range []store.FinishOutcome{store.FinishCompleted, store.FinishFailed, store.FinishRetry, store.FinishCancelled} {
 				res, err := st.FinishJobs(ctx, tc.claimant, []store.Finish{{
 					JobID: j.ID, Attempt: tc.attempt, Outcome: outcome, Error: "late", Result: store.JSON(`{"summary": "late"}`),
 					Save: func(ctx context.Context, tx *store.Tx, fj store.FinishedJob) error {
@@ -183,7 +183,7 @@ func TestFinishIsAcceptedExactlyOnce(t *testing.T) {
 		t.Fatalf("first finish = %+v", first)
 	}
 	before := getRun(t, st, j.RunID)
-	for _, outcome := range []string{store.FinishCompleted, store.FinishFailed, store.FinishRetry} {
+	for _, outcome := range []store.FinishOutcome{store.FinishCompleted, store.FinishFailed, store.FinishRetry} {
 		again := finish(t, st, "a", store.Finish{JobID: j.ID, Attempt: 1, Outcome: outcome, Error: "second",
 			Result: store.JSON(`{"summary": "second"}`), Save: save})
 		if len(again.Accepted) != 0 || len(again.Rejected) != 1 || len(again.Runs) != 0 {

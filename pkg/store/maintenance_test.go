@@ -11,7 +11,7 @@ import (
 
 // finishedNoop runs a noop launch to its end with the given outcome, with an
 // artifact and an LLM call count, and backdates completed_at by age.
-func finishedNoop(t *testing.T, st *store.Store, outcome string, age time.Duration) store.StartedJob {
+func finishedNoop(t *testing.T, st *store.Store, outcome store.FinishOutcome, age time.Duration) store.StartedJob {
 	t.Helper()
 	j := runningNoop(t, st, "a")
 	finish(t, st, "a", store.Finish{JobID: j.ID, Attempt: 1, Outcome: outcome, Error: "e",

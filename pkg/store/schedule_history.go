@@ -4,17 +4,19 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // ScheduleHistoryItem is one entry of GET /api/schedules/{id}/history/.
 type ScheduleHistoryItem struct {
-	ID           int64      `json:"id"`
-	RunID        int64      `json:"run_id"`
-	Status       string     `json:"status"`
-	ScheduledFor time.Time  `json:"scheduled_for"`
-	StartedAt    *time.Time `json:"started_at"`
-	FinishedAt   *time.Time `json:"finished_at"`
-	ErrorSummary string     `json:"error_summary"`
+	ID           int64                     `json:"id"`
+	RunID        int64                     `json:"run_id"`
+	Status       domain.ScheduledRunStatus `json:"status"`
+	ScheduledFor time.Time                 `json:"scheduled_for"`
+	StartedAt    *time.Time                `json:"started_at"`
+	FinishedAt   *time.Time                `json:"finished_at"`
+	ErrorSummary string                    `json:"error_summary"`
 }
 
 // ScheduleHistory returns a schedule's ScheduledRuns, newest first, and
