@@ -7,8 +7,9 @@ import (
 )
 
 // Explain writes, for one dataset, the true templates the grouper got wrong:
-// how many groups each was split into, and which other templates shared its
-// largest group, with an example line of each. It is for tuning by hand.
+// how many groups each was split into, and which other templates share any
+// of its groups (each named once), with an example line of each. It is for
+// tuning by hand.
 func Explain(w io.Writer, lines, truth, pred []string, max int) {
 	byTruth := map[string]map[string]int{}
 	byPred := map[string]map[string]int{}
@@ -34,14 +35,18 @@ func Explain(w io.Writer, lines, truth, pred []string, max int) {
 	for id, preds := range byTruth {
 		n := 0
 		var mixed []string
+		seen := map[string]bool{}
 		for p, k := range preds {
 			n += k
 			for other := range byPred[p] {
-				if other != id {
+				// A template sharing several of this one's groups is one mix.
+				if other != id && !seen[other] {
+					seen[other] = true
 					mixed = append(mixed, other)
 				}
 			}
 		}
+		sort.Strings(mixed)
 		if len(preds) > 1 || len(mixed) > 0 {
 			bads = append(bads, bad{id, n, len(preds), mixed})
 		}
