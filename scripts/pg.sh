@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Private PostgreSQL cluster helpers for `make run` and `make test`.
 #   scripts/pg.sh start DIR PORT   init (if needed) and start a cluster in DIR on 127.0.0.1:PORT
-#   scripts/pg.sh stop DIR         stop it
+#   scripts/pg.sh stop DIR [MODE]  stop it (MODE: fast (default), smart or immediate)
+#   scripts/pg.sh restart DIR [MODE]  restart it with the options it was started with
 # Prints nothing on success but the connection URL (start).
 set -euo pipefail
 
@@ -61,7 +62,11 @@ start)
   ;;
 stop)
   pg_ctl=$(find_bin pg_ctl) || exit 0
-  [ -f "$dir/PG_VERSION" ] && as_owner "$pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+  [ -f "$dir/PG_VERSION" ] && as_owner "$pg_ctl" -D "$dir" -m "${3:-fast}" -w stop >/dev/null 2>&1 || true
+  ;;
+restart)
+  pg_ctl=$(find_bin pg_ctl)
+  as_owner "$pg_ctl" -D "$dir" -m "${3:-fast}" -w -t 60 -l "$dir/server.log" restart >/dev/null
   ;;
 *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -53,12 +54,22 @@ func newRootCmd() *cobra.Command {
 }
 
 func serve(ctx context.Context, o *options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	// Decided before the database is opened: a refusal should be the first
 	// and only thing the log says.
 	noAuth, err := effectiveNoAuth(o.apiToken, o.publishedBind, o.insecureNoAuth)
 	if err != nil {
 		return err
 	}
+	// Bound before the database is opened too: a port in use fails at once,
+	// naming the address, instead of after the connection and migration.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	defer ln.Close()
 	p, err := o.Boot(ctx)
 	if err != nil {
 		return err
@@ -75,6 +86,7 @@ func serve(ctx context.Context, o *options) error {
 		Store:          st,
 		Logger:         log,
 		Addr:           o.addr,
+		DBTimeout:      o.DBTimeout,
 		APIToken:       o.apiToken,
 		InsecureNoAuth: noAuth,
 		HostChecker:    pool,
@@ -84,8 +96,8 @@ func serve(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	log.Info("API listening", zap.String("addr", o.addr), zap.String("database", cmdutil.RedactURL(o.DatabaseURL)))
-	return srv.Run(ctx, o.shutdown)
+	log.Info("API listening", zap.String("addr", ln.Addr().String()), zap.String("database", cmdutil.RedactURL(o.DatabaseURL)))
+	return srv.Serve(ctx, ln, o.shutdown)
 }
 
 func newMigrateCmd(o *options) *cobra.Command {

@@ -37,8 +37,10 @@ type options struct {
 
 func main() { cmdutil.Execute(newRootCmd()) }
 
-func newRootCmd() *cobra.Command {
-	o := &options{}
+func newRootCmd() *cobra.Command { return newCommand(&options{}) }
+
+// newCommand builds the root command filling o.
+func newCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "scheduler",
 		Short:   "cyberbrain scheduler replica: claims due schedules and executes their jobs",
@@ -62,6 +64,9 @@ func newRootCmd() *cobra.Command {
 }
 
 func run(ctx context.Context, o *options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	p, err := o.Boot(ctx)
 	if err != nil {
 		return err

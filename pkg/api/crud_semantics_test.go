@@ -212,52 +212,84 @@ func TestHostTLSMaterialWriteOnly(t *testing.T) {
 	e.noServerErrors()
 }
 
-// BUG: the TLS material is write-only, so a client cannot echo it; yet a PUT
-// of what GET returned (which TestPutBackWhatWasRead shows is meant to work)
-// silently wipes tls_ca, tls_cert and tls_key and breaks the host.
+// The TLS material is write-only, so a client cannot echo it: a PUT of what
+// GET returned (which TestPutBackWhatWasRead shows is meant to work) keeps
+// tls_ca, tls_cert and tls_key; an explicit "" or null clears one.
 func TestHostPutRoundTripKeepsTLS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.must(201, "POST", "/api/worker-hosts/", `{"name":"r","type":"docker_tcp","base_url":"tcp://10.0.0.3:2376","tls_ca":"CA-PEM","tls_cert":"CERT-PEM","tls_key":"KEY-PEM"}`)
+	stored := func() string {
+		return fmt.Sprint(e.scalar(`SELECT concat_ws(',', tls_ca, tls_cert, tls_key) FROM worker_hosts WHERE id = 2`))
+	}
 	got := e.must(200, "GET", "/api/worker-hosts/2/", "")
 	e.must(200, "PUT", "/api/worker-hosts/2/", string(got.Body))
-	if v := fmt.Sprint(e.scalar(`SELECT concat_ws(',', tls_ca, tls_cert, tls_key) FROM worker_hosts WHERE id = 2`)); v != "CA-PEM,CERT-PEM,KEY-PEM" {
-		t.Skip("BUG: PUT of a worker host's own GET wipes its write-only TLS material (now " + fmt.Sprintf("%q", v) +
-			"); write-only fields absent from a PUT should be kept")
+	if v := stored(); v != "CA-PEM,CERT-PEM,KEY-PEM" {
+		t.Errorf("PUT of the host's own GET changed its TLS material to %q", v)
 	}
+	e.must(200, "PUT", "/api/worker-hosts/2/", `{"name":"r","type":"docker_tcp","base_url":"tcp://10.0.0.3:2376","tls_cert":"CERT2"}`)
+	if v := stored(); v != "CA-PEM,CERT2,KEY-PEM" {
+		t.Errorf("PUT of tls_cert alone: %q", v)
+	}
+	e.must(200, "PUT", "/api/worker-hosts/2/", `{"name":"r","type":"docker_tcp","base_url":"tcp://10.0.0.3:2376","tls_ca":"","tls_key":null}`)
+	if v := stored(); v != ",CERT2," {
+		t.Errorf("PUT clearing tls_ca and tls_key: %q", v)
+	}
+	e.must(200, "PATCH", "/api/worker-hosts/2/", `{"tls_cert":""}`)
+	if v := stored(); v != ",," {
+		t.Errorf("PATCH clearing tls_cert: %q", v)
+	}
+	e.noServerErrors()
 }
 
-// BUG: renaming the key of a task definition that jobs and schedules refer to
-// is accepted and rewrites their task_type / task_key: finished jobs' history
-// changes and pending work now names a task no worker implements. Deleting
-// such a task is a 409; renaming it should be too.
+// Renaming the key of a task definition that jobs and schedules refer to
+// would rewrite their task_type / task_key: finished jobs' history would
+// change and pending work would name a task no worker implements. Like a
+// delete it is a 409 that changes nothing; an unreferenced task may be
+// renamed.
 func TestTaskKeyRenameKeepsHistory(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	run := e.must(201, "POST", "/api/runs/launch/", `{"tasks":["log_triage"]}`).json(t)
-	r := e.do("PATCH", "/api/tasks/1/", `{"key":"renamed"}`)
-	job := listAt(t, e.must(200, "GET", fmt.Sprintf("/api/runs/%v/", run["id"]), "").json(t), "jobs")[0]
-	if r.Status == 200 && job["task_type"] != "log_triage" {
-		t.Skip("BUG: PATCH /api/tasks/{id}/ {\"key\":…} of a referenced task answers 200 and rewrites jobs.task_type " +
-			"and schedules.task of existing history (job now " + fmt.Sprint(job["task_type"]) + "); want 409 like DELETE")
-	}
-	if r.Status != 409 {
+	before := e.counts()
+	r := e.do("PATCH", "/api/tasks/1/", `{"key":"renamed","name":"Renamed"}`)
+	if r.Status != 409 || !strings.Contains(string(r.Body), "cannot be renamed") {
 		t.Errorf("rename of a referenced task: %d %s", r.Status, r.Body)
 	}
+	isJSONError(t, r)
+	e.sameRows("refused rename", before)
+	job := listAt(t, e.must(200, "GET", fmt.Sprintf("/api/runs/%v/", run["id"]), "").json(t), "jobs")[0]
+	if job["task_type"] != "log_triage" {
+		t.Errorf("job task_type = %v after a refused rename", job["task_type"])
+	}
+	if task := e.must(200, "GET", "/api/tasks/1/", "").json(t); task["key"] != "log_triage" || task["name"] == "Renamed" {
+		t.Errorf("refused rename changed the task: %v", task)
+	}
+	// The same PUT without a key change, and other fields, still save.
+	e.must(200, "PATCH", "/api/tasks/1/", `{"key":"log_triage","description":"d"}`)
+
+	// A schedule is a reference too.
+	e.must(201, "POST", "/api/tasks/", `{"key":"disk_check","name":"Disk","needs_docker":false}`)
+	e.must(200, "PATCH", "/api/tasks/5/", `{"key":"disk_check2"}`) // unreferenced: allowed
+	sc := e.must(201, "POST", "/api/schedules/", `{"name":"s","task":"disk_check2","schedule_type":"interval","interval_minutes":5}`).json(t)
+	if r := e.do("PUT", "/api/tasks/5/", `{"key":"disk_check3","name":"Disk","needs_docker":false}`); r.Status != 409 {
+		t.Errorf("rename of a task a schedule uses: %d %s", r.Status, r.Body)
+	}
+	if sc := e.must(200, "GET", fmt.Sprintf("/api/schedules/%v/", sc["id"]), "").json(t); sc["task_key"] != "disk_check2" {
+		t.Errorf("schedule task_key = %v after a refused rename", sc["task_key"])
+	}
+	e.noServerErrors()
 }
 
-// BUG: JSON text must be UTF-8 (RFC 8259 §8.1). Invalid bytes inside a string
-// are silently replaced by U+FFFD and the mangled value is stored, so the
-// name a client reads back is not the one it sent.
+// JSON text must be UTF-8 (RFC 8259 §8.1). Invalid bytes inside a string
+// used to be replaced by U+FFFD and the mangled value stored, so the name a
+// client read back was not the one it sent.
 func TestInvalidUTF8Rejected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	before := e.counts()
 	r := e.do("POST", "/api/directives/", "{\"name\":\"a\xffb\"}")
-	if r.Status == 201 {
-		t.Skip("BUG: a JSON string with invalid UTF-8 is accepted (201) and stored with U+FFFD: " + string(r.Body))
-	}
-	if r.Status != 400 {
+	if r.Status != 400 || !strings.Contains(string(r.Body), "invalid UTF-8") {
 		t.Errorf("invalid UTF-8: %d %s", r.Status, r.Body)
 	}
 	isJSONError(t, r)

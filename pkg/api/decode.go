@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -70,6 +71,12 @@ func decodeJSON(b []byte, dst any, emptyOK bool) error {
 	}
 	if trimmed[0] != '{' {
 		return badRequest(nil, "request body must be a JSON object")
+	}
+	// JSON text must be UTF-8 (RFC 8259 §8.1); encoding/json would silently
+	// replace invalid bytes in strings with U+FFFD and the mangled value would
+	// be stored, so the client could not read back what it sent.
+	if !utf8.Valid(trimmed) {
+		return badRequest(nil, "malformed JSON: invalid UTF-8 in the request body")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()

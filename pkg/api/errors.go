@@ -10,7 +10,17 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
+
+// RetryAfterSeconds is the Retry-After of a 503 while the database is
+// unavailable: long enough for a restart or a fail-over, short enough that a
+// client retrying by it does not wait much past the database's return.
+const RetryAfterSeconds = 5
+
+// errorKey is where handleError leaves the message it answered with, for
+// the request's log line.
+const errorKey = "cyberbrain.error"
 
 // ErrorBody is the only error shape the API answers with.
 type ErrorBody struct {
@@ -45,6 +55,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := s.classify(err, c)
+	c.Set(errorKey, body.Error)
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(status)
 	} else {
@@ -77,6 +88,12 @@ func (s *Server) classify(err error, c echo.Context) (int, ErrorBody) {
 		return he.Code, ErrorBody{Error: httpMessage(he)}
 	case errors.As(err, &he) && he.Code == http.StatusServiceUnavailable:
 		return he.Code, ErrorBody{Error: httpMessage(he)}
+	case store.IsUnavailable(err):
+		// Nobody's fault and nothing to debug per request: the outage
+		// reporter logs a warning every few seconds while it lasts.
+		s.outage.Fail(err)
+		c.Response().Header().Set("Retry-After", fmt.Sprint(RetryAfterSeconds))
+		return http.StatusServiceUnavailable, ErrorBody{Error: "database unavailable"}
 	}
 	s.log.Error("request failed", zap.Error(err), zap.String("request_id", requestID(c)),
 		zap.String("method", c.Request().Method), zap.String("path", c.Path()))

@@ -13,7 +13,8 @@ import (
 )
 
 // hostInput is a worker host create/edit body. tls_ca, tls_cert and tls_key
-// are write-only: accepted here, never returned.
+// are write-only: accepted here, never returned; absent from a PUT or PATCH
+// they keep their stored value, "" or null clears them.
 type hostInput struct {
 	Name         Opt[string]          `json:"name"`
 	Type         Opt[domain.HostType] `json:"type"`
@@ -42,8 +43,12 @@ var baseURLSchemes = map[domain.HostType][]string{
 
 func (in *hostInput) apply(h *store.WorkerHost, full bool) error {
 	if full {
+		// PUT resets every field it does not name, except the write-only TLS
+		// material: GET never returns it, so a client echoing what it read
+		// cannot send it back, and a PUT of a host's own GET would otherwise
+		// wipe its certificates. An explicit "" (or null) clears them.
 		*h = store.WorkerHost{ID: h.ID, Type: domain.HostDockerSocket, TLSVerify: true, Enabled: true,
-			Capabilities: json.RawMessage(`{}`)}
+			Capabilities: json.RawMessage(`{}`), TLSCA: h.TLSCA, TLSCert: h.TLSCert, TLSKey: h.TLSKey}
 	}
 	fields := map[string][]string{}
 	bad := func(f, m string) { fields[f] = append(fields[f], m) }

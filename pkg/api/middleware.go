@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
@@ -15,9 +16,11 @@ func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
 }
 
-// logRequests writes one line per request: method, path, status, duration
-// and request id. Never bodies, query strings or headers, so no token or
-// secret can reach the log.
+// logRequests writes one line per request: method, path, status, duration,
+// request id and, for errors, the message the client got. Never bodies,
+// query strings or headers, so no token or secret can reach the log.
+// Probes (/healthz, /readyz) are polled every few seconds by orchestrators
+// and log at debug so they do not drown the rest.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -27,13 +30,41 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		res := c.Response()
-		s.log.Info("request",
+		path := c.Request().URL.Path
+		fields := []zap.Field{
 			zap.String("method", c.Request().Method),
-			zap.String("path", c.Request().URL.Path),
+			zap.String("path", path),
 			zap.Int("status", res.Status),
 			zap.Duration("duration", time.Since(start)),
-			zap.String("request_id", res.Header().Get(echo.HeaderXRequestID)))
+			zap.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
+		}
+		if msg, ok := c.Get(errorKey).(string); ok && res.Status >= 400 {
+			fields = append(fields, zap.String("error", msg))
+		}
+		if res.Status < 400 && (path == "/api" || strings.HasPrefix(path, "/api/")) {
+			s.outage.OK() // the database answered this request
+		}
+		level := zap.InfoLevel
+		if path == "/healthz" || path == "/readyz" {
+			level = zap.DebugLevel
+		}
+		s.log.Log(level, "request", fields...)
 		return nil
+	}
+}
+
+// deadline bounds each request's work by the database timeout, so a
+// database that stops answering turns into a 503 well inside the HTTP
+// write timeout instead of a hung request.
+func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	if s.cfg.DBTimeout <= 0 {
+		return next
+	}
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.DBTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
 }
 

@@ -26,6 +26,10 @@ func openAPIPath(p string) string {
 type obj = map[string]any
 
 // requestSchemas are the request bodies, by name.
+// tlsField describes a worker host's write-only TLS material.
+var tlsField = obj{"type": "string", "writeOnly": true, "description": "PEM; never returned. Absent from a " +
+	"PUT or PATCH keeps the stored value (a client cannot echo what GET does not return); \"\" or null clears it."}
+
 var requestSchemas = obj{
 	"Launch": obj{"type": "object", "additionalProperties": false, "properties": obj{
 		"directive_id":   obj{"type": "integer", "minimum": 1},
@@ -59,8 +63,7 @@ var requestSchemas = obj{
 	}},
 	"WorkerHost": obj{"type": "object", "required": []string{"name"}, "properties": obj{
 		"name": obj{"type": "string"}, "type": obj{"type": "string", "enum": domain.Strings(domain.HostTypes)},
-		"base_url": obj{"type": "string"}, "tls_ca": obj{"type": "string", "writeOnly": true},
-		"tls_cert": obj{"type": "string", "writeOnly": true}, "tls_key": obj{"type": "string", "writeOnly": true},
+		"base_url": obj{"type": "string"}, "tls_ca": tlsField, "tls_cert": tlsField, "tls_key": tlsField,
 		"tls_verify": obj{"type": "boolean"}, "capabilities": obj{"type": "object"}, "enabled": obj{"type": "boolean"},
 	}},
 	"Error": obj{"type": "object", "required": []string{"error"}, "properties": obj{

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/launcher"
+	"github.com/cyberbrain/cyberbrain/pkg/outage"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	// Middleware runs on every request after the request id is assigned
 	// (e.g. Prometheus instrumentation).
 	Middleware []echo.MiddlewareFunc
+	// DBTimeout is the deadline of each request's work (--db-timeout): past
+	// it the client gets 503 "database unavailable". 0: none.
+	DBTimeout time.Duration
 	// Launcher creates launches; nil group-commits them through a
 	// launcher.Batcher over the store, started by New and stopped by Close.
 	Launcher Launcher
@@ -55,6 +59,7 @@ type Launcher interface {
 type Server struct {
 	cfg    Config
 	owned  *launcher.Batcher // the batcher New started, if any
+	outage *outage.Reporter  // database outages: a warning per few seconds
 	echo   *echo.Echo
 	log    *zap.Logger
 	st     *store.Store
@@ -75,9 +80,11 @@ func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{cfg: cfg, echo: e, log: cfg.Logger, st: cfg.Store}
+	s := &Server{cfg: cfg, echo: e, log: cfg.Logger, st: cfg.Store,
+		outage: outage.New(cfg.Logger, "database", outage.DefaultEvery)}
 	if s.cfg.Launcher == nil {
-		s.owned = launcher.New(cfg.Store.LaunchBatch, launcher.Config{})
+		// A batch of launches gets the same deadline as a request.
+		s.owned = launcher.New(cfg.Store.LaunchBatch, launcher.Config{Timeout: cfg.DBTimeout})
 		s.owned.Start(context.Background())
 		s.cfg.Launcher = s.owned
 	}
@@ -87,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
+	e.Use(s.deadline)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll:   true,
 		DisablePrintStack: true,

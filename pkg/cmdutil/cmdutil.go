@@ -5,7 +5,9 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -61,10 +63,21 @@ type Duration time.Duration
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		// ParseFloat also takes "NaN", "Inf" and "1e20"; converting those to
+		// a Duration overflows into a negative value (time.NewTicker panics on
+		// it), so only finite values within a Duration's range pass.
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return 0, fmt.Errorf("invalid duration %q: not a finite number of seconds", s)
+		}
 		if n < 0 {
 			return 0, fmt.Errorf("duration %q must not be negative", s)
 		}
-		return time.Duration(n * float64(time.Second)), nil
+		ns := n * float64(time.Second)
+		// float64(MaxInt64) rounds up to 2^63, which no longer converts, hence >=.
+		if ns >= float64(math.MaxInt64) {
+			return 0, fmt.Errorf("invalid duration %q: out of range (at most %v)", s, time.Duration(math.MaxInt64))
+		}
+		return time.Duration(ns), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
@@ -93,43 +106,25 @@ func DurationFlag(fs *pflag.FlagSet, p *time.Duration, name string, def time.Dur
 	fs.Var((*Duration)(p), name, usage)
 }
 
-// NewLogger builds a zap logger: JSON by default, "console" for humans.
-func NewLogger(format, level string) (*zap.Logger, error) {
-	var cfg zap.Config
-	switch format {
-	case "", "json":
-		cfg = zap.NewProductionConfig()
-		cfg.EncoderConfig.TimeKey = "ts"
-		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	case "console":
-		cfg = zap.NewDevelopmentConfig()
-		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
-		cfg.DisableStacktrace = true
-	default:
-		return nil, fmt.Errorf("unknown log format %q (json or console)", format)
-	}
-	cfg.Sampling = nil
-	if level != "" {
-		lvl, err := zapcore.ParseLevel(level)
-		if err != nil {
-			return nil, fmt.Errorf("log level: %w", err)
-		}
-		cfg.Level = zap.NewAtomicLevelAt(lvl)
-	}
-	return cfg.Build()
-}
-
 // OpenStore connects to the database and, when migrate is set, applies the
 // migrations under the advisory lock.
 func OpenStore(ctx context.Context, url string, migrate bool, maxConns int, log *zap.Logger) (*store.Store, error) {
-	if url == "" {
+	c := &Common{DatabaseURL: url, Migrate: migrate, MaxConns: maxConns}
+	return c.openStore(ctx, log)
+}
+
+// openStore opens the store as the flags say: waiting up to --db-wait for
+// the database, every statement bounded by --db-timeout, then migrating.
+func (c *Common) openStore(ctx context.Context, log *zap.Logger) (*store.Store, error) {
+	if c.DatabaseURL == "" {
 		return nil, fmt.Errorf("no database: set --database-url or DATABASE_URL")
 	}
-	st, err := store.Open(ctx, url, store.Options{MaxConns: maxConns})
+	opts := store.Options{MaxConns: c.MaxConns, StatementTimeout: c.DBTimeout}
+	st, err := openWaiting(ctx, c.DatabaseURL, opts, c.DBWait, log)
 	if err != nil {
 		return nil, err
 	}
-	if migrate {
+	if c.Migrate {
 		if err := st.MigrateUp(ctx); err != nil {
 			st.Close()
 			return nil, err
@@ -139,27 +134,9 @@ func OpenStore(ctx context.Context, url string, migrate bool, maxConns int, log 
 	return st, nil
 }
 
-// RedactURL hides the password of a database URL for logs.
-func RedactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			cred := rest[:at]
-			if c := strings.Index(cred, ":"); c >= 0 {
-				return u[:i+3] + cred[:c] + ":***@" + rest[at+1:]
-			}
-		}
-		return u
-	}
-	var out []string
-	for _, f := range strings.Fields(u) {
-		if strings.HasPrefix(f, "password=") {
-			f = "password=***"
-		}
-		out = append(out, f)
-	}
-	return strings.Join(out, " ")
-}
+// RedactURL hides the passwords of a database URL or keyword/value
+// connection string for logs; see store.RedactDSN for the forms covered.
+func RedactURL(u string) string { return store.RedactDSN(u) }
 
 // Process is what both binaries start from: a logger, a context cancelled by
 // SIGINT or SIGTERM, and the (migrated) store.
@@ -177,6 +154,8 @@ type Common struct {
 	LogLevel    string
 	Migrate     bool
 	MaxConns    int
+	DBTimeout   time.Duration
+	DBWait      time.Duration
 }
 
 // Register declares the common flags: the database and logging ones on
@@ -186,23 +165,51 @@ func (c *Common) Register(persistent, local *pflag.FlagSet, maxConns int) {
 	persistent.StringVar(&c.LogFormat, "log-format", "json", "log format: json or console")
 	persistent.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	local.BoolVar(&c.Migrate, "migrate", true, "apply database migrations at start")
-	local.IntVar(&c.MaxConns, "max-conns", maxConns, "maximum database connections")
+	local.IntVar(&c.MaxConns, "max-conns", maxConns, "maximum database connections (idle ones close after 30s)")
+	DurationFlag(local, &c.DBTimeout, "db-timeout", 5*time.Second,
+		"deadline of every database statement and API request; past it the API answers 503")
+	DurationFlag(local, &c.DBWait, "db-wait", 60*time.Second,
+		"at start, how long to wait for the database to come up, retrying with backoff (0: fail at once)")
+}
+
+// Check validates the common flags.
+func (c *Common) Check(ck *Checks) {
+	ck.OneOf("log-format", c.LogFormat, "json", "console")
+	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
+		ck.Custom("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	// Two: a maintenance pass holds a lock on one connection while it
+	// works on another.
+	ck.Int("max-conns", c.MaxConns, 2, 1000)
+	ck.Duration("db-timeout", c.DBTimeout, 100*time.Millisecond, 30*time.Second,
+		"shorter fails healthy statements; longer keeps clients waiting past the HTTP write timeout")
+	ck.Duration("db-wait", c.DBWait, 0, 0, "")
 }
 
 // Execute runs a binary's root command: flags not given are read from their
-// environment twins first, and an error exits 1.
+// environment twins first. A bad flag or variable exits 2, any other error 1.
 func Execute(cmd *cobra.Command) {
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	cmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		if err := BindEnv(c); err != nil {
-			return err
+			return &UsageError{Err: err}
 		}
-		return BindEnv(c.Root())
+		if err := BindEnv(c.Root()); err != nil {
+			return &UsageError{Err: err}
+		}
+		return nil
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
 	AnnotateEnv(cmd.PersistentFlags())
 	AnnotateEnv(cmd.Flags())
 	if err := cmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -214,7 +221,7 @@ func (c *Common) Boot(ctx context.Context) (*Process, error) {
 		return nil, err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	st, err := OpenStore(ctx, c.DatabaseURL, c.Migrate, c.MaxConns, log)
+	st, err := c.openStore(ctx, log)
 	if err != nil {
 		stop()
 		return nil, err

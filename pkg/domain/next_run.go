@@ -134,46 +134,55 @@ func wallClock(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
 
+// zoneSpan bounds how far an instant may lie from its wall-clock reading
+// read as UTC: real offsets stay within about ±16 h (including historical
+// local mean times), so every instant naming a wall time, and every gap
+// hiding one, lies within this span of it.
+const zoneSpan = 26 * time.Hour
+
 // instantsOf maps a wall-clock reading to the instants it names in loc, in
 // order: none inside a DST gap (then the first instant after the gap is
 // returned), two for a time repeated by a fall-back.
+//
+// It walks the zone's actual periods (ZoneBounds) around the reading rather
+// than probing fixed offsets nearby, so gaps and repeats of any length are
+// handled: Samoa skipped the whole of 2011-12-30, a 24-hour gap.
 func instantsOf(wall time.Time, loc *time.Location) []time.Time {
 	var out []time.Time
-	naive := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, loc)
-	// Probe the offsets in force three hours either side: a wall time belongs
-	// to an offset when converting back with that offset reads the same wall.
-	seen := map[int64]bool{}
-	for _, probe := range []time.Time{naive.Add(-3 * time.Hour), naive, naive.Add(3 * time.Hour)} {
-		_, off := probe.Zone()
-		inst := time.Unix(wall.Unix()-int64(off), 0).In(loc)
-		if wallClock(inst).Equal(wall) && !seen[inst.Unix()] {
-			seen[inst.Unix()] = true
+	limit := wall.Add(zoneSpan)
+	t := wall.Add(-zoneSpan).In(loc)
+	prevOff, prevEnd := 0, time.Time{}
+	for first := true; ; first = false {
+		_, off := t.Zone()
+		start, end := t.ZoneBounds()
+		// A wall time belongs to this period's offset when converting back
+		// with it lands inside the period.
+		inst := time.Unix(wall.Unix()-int64(off), int64(wall.Nanosecond())).In(loc)
+		if wallClock(inst).Equal(wall) && (len(out) == 0 || !out[len(out)-1].Equal(inst)) {
 			out = append(out, inst)
 		}
+		// A jump forward at start skipped the wall readings
+		// [start+prevOff, start+off): a wall time there is in the gap.
+		if !first && len(out) == 0 && start.Equal(prevEnd) && off > prevOff {
+			gapFrom := start.Add(time.Duration(prevOff) * time.Second)
+			gapTo := start.Add(time.Duration(off) * time.Second)
+			w := time.Unix(wall.Unix(), int64(wall.Nanosecond()))
+			if !w.Before(gapFrom) && w.Before(gapTo) {
+				// Inside a gap: the clock jumped over this reading; fire at the jump.
+				return []time.Time{start}
+			}
+		}
+		if end.IsZero() || end.After(limit) {
+			break
+		}
+		prevOff, prevEnd, t = off, end, end
 	}
 	if len(out) == 0 {
-		// Inside a gap: the clock jumped over this reading; fire at the jump.
-		return []time.Time{gapEnd(naive)}
+		// Not reached for real zone data; fall back to the reading read
+		// with the offset in force near it rather than returning nothing.
+		return []time.Time{time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), loc)}
 	}
-	if len(out) == 2 && out[1].Before(out[0]) {
-		out[0], out[1] = out[1], out[0]
-	}
-	// A repeated wall time fires once: at its first occurrence.
+	// Periods are walked in time order, so out is sorted; a repeated wall
+	// time fires once: at its first occurrence.
 	return out[:1]
-}
-
-// gapEnd returns the first instant at or after the DST jump near t.
-func gapEnd(t time.Time) time.Time {
-	_, off := t.Add(-3 * time.Hour).Zone()
-	lo := t.Add(-3 * time.Hour)
-	hi := t.Add(3 * time.Hour)
-	for hi.Sub(lo) > time.Second {
-		mid := lo.Add(hi.Sub(lo) / 2)
-		if _, o := mid.Zone(); o == off {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hi.Truncate(time.Second)
 }

@@ -111,13 +111,17 @@ func TestCronAcrossDSTTransitions(t *testing.T) {
 // gap, like any other slot in a gap, and never before the previous slot.
 func TestCronSkippedCalendarDay(t *testing.T) {
 	t.Parallel()
-	t.Skip("BUG: gapEnd and instantsOf only probe offsets 3 h either side of the slot, so a gap longer " +
-		"than that (Samoa 2011-12-30) fires at 2011-12-31T01:00Z instead of 2011-12-30T10:00Z, after the " +
-		"next day's noon slot, which is then never fired")
 	cronWalk(t, "0 12 * * *", "Pacific/Apia", "2011-12-29T00:00:00Z",
 		"2011-12-29T22:00:00Z", // Dec 29 12:00 -10
 		"2011-12-30T10:00:00Z", // Dec 30 never happened: Dec 31 00:00 +14
 		"2011-12-30T22:00:00Z", // Dec 31 12:00 +14
+	)
+	// Hourly: the 24 slots of the missing day collapse into one fire at the
+	// jump, which is also Dec 31 00:00; the grid resumes at 01:00 +14.
+	cronWalk(t, "0 * * * *", "Pacific/Apia", "2011-12-30T08:30:00Z",
+		"2011-12-30T09:00:00Z", // Dec 29 23:00 -10
+		"2011-12-30T10:00:00Z", // Dec 30 00:00 … Dec 31 00:00 +14
+		"2011-12-30T11:00:00Z", // Dec 31 01:00 +14
 	)
 }
 

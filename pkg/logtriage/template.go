@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Masks are applied in order: the specific shapes (timestamps, UUIDs, IPs)
@@ -62,9 +63,22 @@ func Templatize(msg string) string {
 	s = strings.ReplaceAll(s, "<hexid>", "<hex>")
 	s = strings.TrimSpace(spaceRe.ReplaceAllString(s, " "))
 	if len(s) > maxTemplateLen {
-		s = s[:maxTemplateLen] + "…"
+		s = cutUTF8(s, maxTemplateLen) + "…"
 	}
 	return s
+}
+
+// cutUTF8 returns the longest prefix of s of at most n bytes that does not
+// split a multi-byte character: templates and examples are stored and shown
+// as text, and a cut mid-character would leave invalid UTF-8.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // TemplateKey is a stable short id of a level+template pair, remembered

@@ -22,7 +22,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.startBackground(ctx, !s.cfg.PollOnly)
 	for ctx.Err() == nil && !s.killed.Load() {
 		res, err := s.pass(ctx)
-		if err != nil && ctx.Err() == nil && !s.killed.Load() {
+		switch {
+		case err == nil:
+			s.outage.OK()
+		case ctx.Err() != nil || s.killed.Load():
+		case store.IsUnavailable(err):
+			s.outage.Fail(err) // a warning every few seconds, not an error per pass
+		default:
 			s.log.Error("scheduler pass failed", zap.Error(err))
 		}
 		if res.full {

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cyberbrain/cyberbrain/pkg/outage"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -54,6 +55,7 @@ type Scheduler struct {
 	lastRetention time.Time
 	lastHealth    time.Time
 	idle          idleLog
+	outage        *outage.Reporter // database outages seen by the loop
 
 	// TestSignals are inert unless a test calls TestSignals.Init before
 	// Run or RunOnce.
@@ -74,6 +76,7 @@ func New(cfg Config) (*Scheduler, error) {
 		running: map[int64]*execution{},
 	}
 	s.idle.every = cfg.Interval
+	s.outage = outage.New(s.log, "database", outage.DefaultEvery)
 	s.completer = s.newCompleter()
 	s.execCtx, s.execCancel = context.WithCancelCause(context.Background())
 	return s, nil

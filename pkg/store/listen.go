@@ -30,12 +30,16 @@ func (s *Store) Listen(ctx context.Context, channel string) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", channel, err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	// Connecting and subscribing are bounded; waiting for notifications
+	// (WaitForNotification) is not, since quiet periods are normal.
+	cctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: connect: %w", channel, err)
+		return nil, fmt.Errorf("listen %s: connect: %w", channel, redactError(err, s.url))
 	}
 	registerUTC(conn)
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(cctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		_ = conn.Close(context.Background())
 		return nil, fmt.Errorf("listen %s: %w", channel, err)
 	}

@@ -59,20 +59,27 @@ func (s *Store) NextWake(ctx context.Context, since time.Time) (WakeAt, error) {
 // TryMaintenanceLock runs fn only if no other replica holds the named
 // maintenance lock (a session advisory lock on a dedicated connection).
 func (s *Store) TryMaintenanceLock(ctx context.Context, name string, fn func(ctx context.Context) error) (bool, error) {
-	conn, err := s.sql.Conn(ctx)
+	lctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	conn, err := s.sql.Conn(lctx)
 	if err != nil {
 		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
 	}
 	defer conn.Close()
 	key := lockKey("maintenance", name)
 	var got bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
+	if err := conn.QueryRowContext(lctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
 		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
 	}
 	if !got {
 		return false, nil
 	}
-	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
+	defer func() {
+		// Bounded too: closing the connection releases the lock anyway.
+		uctx, cancel := s.withDeadline(context.Background())
+		defer cancel()
+		_, _ = conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", key)
+	}()
 	return true, fn(ctx)
 }
 

@@ -14,7 +14,7 @@ import (
 func (s *Store) withRetry(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	var err error
 	for i := 0; i < 5; i++ {
-		err = s.db.WithContext(ctx).Transaction(fn)
+		err = s.transaction(ctx, fn)
 		if !isRetryableTxError(err) {
 			return err
 		}

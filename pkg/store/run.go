@@ -96,7 +96,7 @@ SELECT (SELECT count(*) FROM pj) AS pending_jobs, (SELECT count(*) FROM rj) AS r
 // is and answers a conflict: cancelling history would rewrite it.
 func (s *Store) CancelRun(ctx context.Context, id int64) (*RunDetail, error) {
 	var out *RunDetail
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		// Lock the run's jobs, then the run — the order every scheduler
 		// transaction takes them in, so a cancel never deadlocks with a
 		// job start or finish. The run lock orders this cancel with the

@@ -59,7 +59,7 @@ func (s *Store) CreateSchedule(ctx context.Context, w *ScheduleWrite) (*Schedule
 	}
 	var out Schedule
 	notify := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := checkScheduleRefs(tx, &w.Schedule); err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (s *Store) nextFor(tx *gorm.DB, sc *Schedule, explicit *time.Time) (time.Ti
 func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Schedule) (*ScheduleWrite, error)) (*Schedule, error) {
 	var out Schedule
 	notify := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cur, err := getSchedule(tx, id, true)
 		if err != nil {
 			return err

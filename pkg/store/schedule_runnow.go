@@ -16,7 +16,7 @@ import (
 // never executes anything.
 func (s *Store) RunScheduleNow(ctx context.Context, id int64) (int64, error) {
 	var runID int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		// The row lock makes concurrent run-nows and edits of this schedule
 		// take turns.
 		sc, err := getSchedule(tx, id, true)

@@ -24,6 +24,8 @@ type Store struct {
 	db  *gorm.DB
 	sql *sql.DB
 	url string
+	// timeout bounds every statement and transaction (0: none).
+	timeout time.Duration
 
 	notifier *notifier
 
@@ -33,6 +35,13 @@ type Store struct {
 // Options tune the connection pool.
 type Options struct {
 	MaxConns int
+	// StatementTimeout is the deadline of every statement and of every
+	// transaction as a whole (--db-timeout); 0 leaves them to the caller's
+	// context.
+	StatementTimeout time.Duration
+	// IdleTimeout closes pooled connections unused for this long; 0 means
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
 
 // Open connects to the database at url.
@@ -49,8 +58,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		opts.MaxConns = 16
 	}
 	sqlDB.SetMaxOpenConns(opts.MaxConns)
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
 	sqlDB.SetMaxIdleConns(opts.MaxConns)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	sqlDB.SetConnMaxIdleTime(opts.IdleTimeout)
 	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
@@ -58,15 +70,19 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	})
 	if err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("open gorm: %w", err)
+		return nil, fmt.Errorf("open gorm: %w", redactError(err, url))
+	}
+	if err := registerDeadlines(db, opts.StatementTimeout); err != nil {
+		sqlDB.Close()
+		return nil, err
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("ping database: %w", err)
+		return nil, fmt.Errorf("ping database: %w", redactError(err, url))
 	}
-	return &Store{db: db, sql: sqlDB, url: url, notifier: startNotifier(sqlDB)}, nil
+	return &Store{db: db, sql: sqlDB, url: url, timeout: opts.StatementTimeout, notifier: startNotifier(sqlDB)}, nil
 }
 
 // URL returns the connection string the store was opened with.
@@ -83,7 +99,11 @@ func (s *Store) Close() error {
 }
 
 // Ping checks the database is reachable.
-func (s *Store) Ping(ctx context.Context) error { return s.sql.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	return s.sql.PingContext(ctx)
+}
 
 // Now returns the database clock, the only clock used for leases and due times.
 func (s *Store) Now(ctx context.Context) (time.Time, error) {
@@ -101,7 +121,7 @@ type Tx struct {
 
 // InTx runs fn in a transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error { return fn(&Tx{db: db}) })
+	return s.transaction(ctx, func(db *gorm.DB) error { return fn(&Tx{db: db}) })
 }
 
 // connConfig parses url with the session settings every connection gets:
@@ -111,7 +131,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 func connConfig(url string) (*pgx.ConnConfig, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse database url: %w", err)
+		// pgx quotes the URL in its message and redacts only some password forms.
+		return nil, fmt.Errorf("parse database url: %w", redactError(err, url))
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	return cfg.ConnConfig, nil

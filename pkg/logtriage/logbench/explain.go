@@ -7,9 +7,8 @@ import (
 )
 
 // Explain writes, for one dataset, the true templates the grouper got wrong:
-// how many groups each was split into, and which other templates share any
-// of its groups (each named once), with an example line of each. It is for
-// tuning by hand.
+// how many groups each was split into, and which other templates shared its
+// largest group, with an example line of each. It is for tuning by hand.
 func Explain(w io.Writer, lines, truth, pred []string, max int) {
 	byTruth := map[string]map[string]int{}
 	byPred := map[string]map[string]int{}
@@ -34,12 +33,11 @@ func Explain(w io.Writer, lines, truth, pred []string, max int) {
 	var bads []bad
 	for id, preds := range byTruth {
 		n := 0
+		seen := map[string]bool{} // a template sharing several groups counts once
 		var mixed []string
-		seen := map[string]bool{}
 		for p, k := range preds {
 			n += k
 			for other := range byPred[p] {
-				// A template sharing several of this one's groups is one mix.
 				if other != id && !seen[other] {
 					seen[other] = true
 					mixed = append(mixed, other)

@@ -32,6 +32,9 @@ type Config struct {
 	// Replica is the template of every replica's configuration; the drill
 	// sets Store, Logger, Tasks (noop, tracked), Claimant and ClaimTTL.
 	Replica scheduler.Config
+	// Store tunes each replica's own pool (default 4 connections, no
+	// statement timeout).
+	Store store.Options
 	// Logger returns a replica's logger (nil: none).
 	Logger func(claimant string) *zap.Logger
 	// PreferBusy strikes replicas executing jobs first, so a kill or pause
@@ -78,7 +81,11 @@ func (d *Drill) Start() (*Replica, error) {
 	d.serial++
 	name := fmt.Sprintf("chaos-%d", d.serial)
 	d.mu.Unlock()
-	st, err := store.Open(context.Background(), d.cfg.URL, store.Options{MaxConns: 4})
+	opts := d.cfg.Store
+	if opts.MaxConns == 0 {
+		opts.MaxConns = 4
+	}
+	st, err := store.Open(context.Background(), d.cfg.URL, opts)
 	if err != nil {
 		return nil, err
 	}
