@@ -127,7 +127,7 @@ func TestThroughput(t *testing.T) {
 	ds := []Dataset{{Raw: []string{"a", "b", "c"}}, {Raw: []string{"d"}}}
 	calls, lines := 0, 0
 	rate := Throughput(ds, time.Millisecond, func(l []string) { calls++; lines += len(l) })
-	if calls == 0 || calls%2 != 0 || lines != calls/2*4 || rate <= 0 {
+	if calls == 0 || calls%2 != 0 || lines != calls/2*4 || rate.CPU <= 0 || rate.Wall <= 0 {
 		t.Errorf("%d calls, %d lines, rate %v", calls, lines, rate)
 	}
 }
