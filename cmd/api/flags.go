@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/cyberbrain/cyberbrain/pkg/api"
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
 	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 )
@@ -15,6 +16,9 @@ func (o *options) check() error {
 	ck.Duration("shutdown-timeout", o.shutdown, 0, 24*time.Hour, "")
 	if err := containerspec.CheckPatterns(o.containers.Images); err != nil {
 		ck.Custom("--container-images: %v", err)
+	}
+	if err := api.CheckLinkSettings(o.publicURL, o.socketPaths); err != nil {
+		ck.Custom("%v", err)
 	}
 	return ck.Err()
 }

@@ -103,5 +103,5 @@ func (s *Server) tasks() collection {
 		apply: func(in *taskInput, d *store.TaskDefinition, full bool) error {
 			return in.apply(d, full, s.cfg.ContainerPolicy)
 		},
-	}.collection()
+	}.collection(s)
 }
