@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
@@ -26,5 +27,11 @@ func (o *options) check() error {
 	}
 	ck.Duration("health-interval", o.healthInterval, time.Second, 24*time.Hour, "each pass dials every worker host")
 	ck.Addr("metrics-addr", o.metricsAddr, true)
+	ck.Duration("notify-timeout", o.notifyTimeout, time.Second, 10*time.Minute, "a hung receiver must not hold a delivery for long")
+	if o.publicURL != "" {
+		if u, err := url.Parse(o.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ck.Custom("--public-url %q: must be an http or https URL like https://cyberbrain.example.com", o.publicURL)
+		}
+	}
 	return ck.Err()
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/launcher"
+	"github.com/cyberbrain/cyberbrain/pkg/notify"
 	"github.com/cyberbrain/cyberbrain/pkg/outage"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	// Launcher creates launches; nil group-commits them through a
 	// launcher.Batcher over the store, started by New and stopped by Close.
 	Launcher Launcher
+	// Notifier sends the test messages of POST
+	// /api/notification-channels/{id}/test/; nil: a default notify.Sender.
+	Notifier *notify.Sender
 }
 
 // Launcher creates a launch's run (pkg/launcher's Batcher, or the store).
