@@ -208,3 +208,6 @@ func (d *Deliverer) deliver(ctx context.Context, del store.Delivery) {
 	}
 	d.TestSignals.Attempted.Signal(AttemptSignal{DeliveryID: del.ID, Attempt: del.Attempt, OK: r.OK, Recorded: moved && err == nil})
 }
+
+// Init arms every signal. Tests only.
+func (ts *TestSignals) Init(tb testsignal.TB) { ts.Attempted.Init(tb) }

@@ -91,10 +91,10 @@ WITH m AS (
     SELECT r.id, r.channel_id, r.cooldown_seconds, r.digest
     FROM notification_rules r JOIN notification_channels c ON c.id = r.channel_id
     WHERE r.enabled AND c.enabled AND r.event = @event
-      AND (r.worker_host_id IS NULL OR r.worker_host_id = @host::bigint)
-      AND (r.task_type = '' OR r.task_type = ANY(@tasks::text[]))
-      AND (r.schedule_id IS NULL OR r.schedule_id = @schedule::bigint)
-      AND array_position(ARRAY['critical', 'high', 'medium', 'low'], @severity::text)
+      AND (r.worker_host_id IS NULL OR r.worker_host_id = CAST(@host AS bigint))
+      AND (r.task_type = '' OR r.task_type = ANY(CAST(@tasks AS text[])))
+      AND (r.schedule_id IS NULL OR r.schedule_id = CAST(@schedule AS bigint))
+      AND array_position(ARRAY['critical', 'high', 'medium', 'low'], CAST(@severity AS text))
           <= array_position(ARRAY['critical', 'high', 'medium', 'low'], r.min_severity)
 )`
 
@@ -112,7 +112,7 @@ const sqlEnqueueNow = `, cool AS (
 )
 INSERT INTO notification_outbox (channel_id, rule_id, event, event_key, subject, idempotency_key, payload, max_attempts)
 SELECT DISTINCT ON (m.channel_id) m.channel_id, m.id, @event, @key, @subject,
-       'cb-' || md5(m.channel_id || '/' || @key), @payload::jsonb, @max
+       'cb-' || md5(m.channel_id || '/' || @key), CAST(@payload AS jsonb), @max
 FROM m WHERE m.digest = '' AND (m.cooldown_seconds = 0 OR m.id IN (SELECT rule_id FROM cool))
 ORDER BY m.channel_id, m.id
 ON CONFLICT DO NOTHING`
@@ -131,7 +131,7 @@ INSERT INTO notification_outbox (channel_id, rule_id, event, event_key, subject,
 SELECT w.channel_id, w.id, 'digest', 'digest:' || w.id || ':' || extract(epoch FROM w.start)::bigint, w.digest,
        'cb-' || md5(w.channel_id || '/digest:' || w.id || ':' || extract(epoch FROM w.start)::bigint),
        jsonb_build_object('event', 'digest', 'rule_id', w.id, 'digest', w.digest, 'window_start', w.start,
-           'window_end', w.start + w.span, 'count', 1, 'events', jsonb_build_array(@payload::jsonb)),
+           'window_end', w.start + w.span, 'count', 1, 'events', jsonb_build_array(CAST(@payload AS jsonb))),
        w.start + w.span + interval '1 minute', @max
 FROM w
 ON CONFLICT (channel_id, event_key) DO UPDATE SET payload = jsonb_set(
