@@ -149,3 +149,6 @@ func (l *logBuffer) logger(t *testing.T, name string) *zap.Logger {
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(l), zap.DebugLevel)
 	return zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core)).Named(name)
 }
+
+// reflectChan is any channel for waitFor.
+func reflectChan[T any](ch chan T) reflect.Value { return reflect.ValueOf(ch) }

@@ -126,4 +126,3 @@ func TestNotifyCooldownAndDigest(t *testing.T) {
 		t.Fatalf("digest %s (%v)", calls[0].Body, err)
 	}
 }
-
