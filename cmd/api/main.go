@@ -29,6 +29,8 @@ type options struct {
 	apiToken       string
 	insecureNoAuth bool
 	publishedBind  string
+	publicURL      string
+	socketPaths    []string
 	shutdown       time.Duration
 }
 
@@ -48,6 +50,8 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.apiToken, "api-token", "", "bearer token required on /api/ (empty: no auth, loopback only)")
 	f.BoolVar(&o.insecureNoAuth, "insecure-no-auth", false, "allow listening on a non-loopback address without a token")
 	f.StringVar(&o.publishedBind, "published-bind", "", "host address a container runtime publishes --addr on (compose sets it); loopback allows a non-loopback --addr without a token")
+	f.StringVar(&o.publicURL, "public-url", "", "base of the links the API writes (next/previous), e.g. https://cyberbrain.example.com (empty: http://--addr)")
+	f.StringSliceVar(&o.socketPaths, "docker-socket-allow", []string{api.DefaultDockerSocket}, "unix socket paths a docker_socket worker host may use (comma-separated)")
 	cmdutil.DurationFlag(f, &o.shutdown, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
 	cmd.AddCommand(newMigrateCmd(o), newHealthcheckCmd())
 	return cmd
@@ -86,6 +90,8 @@ func serve(ctx context.Context, o *options) error {
 		Store:          st,
 		Logger:         log,
 		Addr:           o.addr,
+		PublicURL:      o.publicURL,
+		SocketPaths:    o.socketPaths,
 		DBTimeout:      o.DBTimeout,
 		APIToken:       o.apiToken,
 		InsecureNoAuth: noAuth,

@@ -76,5 +76,5 @@ func (s *Server) allowlist() collection {
 	return crud[store.ContainerAllowlistEntry, allowlistInput]{
 		list: s.st.ListAllowlist, get: s.st.GetAllowlistEntry, create: s.st.SaveAllowlistEntry,
 		update: s.st.SaveAllowlistEntry, remove: s.st.DeleteAllowlistEntry, apply: (*allowlistInput).apply,
-	}.collection()
+	}.collection(s)
 }

@@ -20,7 +20,7 @@ type collection struct {
 // the HTTP plumbing is shared; each resource keeps its validation (apply)
 // next to its input type.
 type crud[T, In any] struct {
-	list   func(context.Context, store.ListParams) ([]T, int64, error)
+	list   func(context.Context, store.ListParams) (*store.PageRows[T], error)
 	get    func(context.Context, int64) (*T, error)
 	create func(context.Context, *T) error // fills in id and timestamps
 	update func(context.Context, *T) error // writes every editable field
@@ -30,8 +30,8 @@ type crud[T, In any] struct {
 	apply func(in *In, row *T, full bool) error
 }
 
-func (r crud[T, In]) collection() collection {
-	return collection{list: listPage(r.list), create: r.serveCreate, get: getByID(r.get),
+func (r crud[T, In]) collection(s *Server) collection {
+	return collection{list: listPage(s, r.list), create: r.serveCreate, get: getByID(r.get),
 		update: r.serveUpdate, remove: deleteByID(r.remove)}
 }
 

@@ -141,7 +141,8 @@ func TestHostURLsPerType(t *testing.T) {
 		ok       bool
 	}{
 		{"docker_socket", "", true},
-		{"docker_socket", "unix:///run/user/1000/docker.sock", true},
+		{"docker_socket", "unix:///var/run/docker.sock", true},
+		{"docker_socket", "unix:///run/user/1000/docker.sock", false}, // not in --docker-socket-allow
 		{"docker_socket", "tcp://10.0.0.1:2375", false},
 		{"docker_tcp", "tcp://10.0.0.1:2376", true},
 		{"docker_tcp", "https://docker.example:2376", true},

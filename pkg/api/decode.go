@@ -86,7 +86,7 @@ func decodeJSON(b []byte, dst any, emptyOK bool) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest(nil, "malformed JSON: unexpected data after the object")
 	}
-	return nil
+	return checkFields(trimmed)
 }
 
 // jsonError turns encoding/json's errors into client messages.

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
@@ -39,7 +40,7 @@ func (in *directiveInput) apply(d *store.Directive, full bool) error {
 	if in.Name.Set && d.Name == "" {
 		fields["name"] = []string{"must not be empty"}
 	}
-	if len(d.Name) > 200 {
+	if utf8.RuneCountInString(d.Name) > MaxNameChars {
 		fields["name"] = []string{"must be at most 200 characters"}
 	}
 	if in.Description.Set {
@@ -64,5 +65,5 @@ func (s *Server) directives() collection {
 	return crud[store.Directive, directiveInput]{
 		list: s.st.ListDirectives, get: s.st.GetDirective, create: s.st.CreateDirective,
 		update: s.st.UpdateDirective, remove: s.st.DeleteDirective, apply: (*directiveInput).apply,
-	}.collection()
+	}.collection(s)
 }

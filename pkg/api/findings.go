@@ -35,5 +35,5 @@ func (s *Server) listFindings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return respondPage(c, items, n, p, page)
+	return respondPage(s, c, items, n, p, page)
 }

@@ -14,18 +14,18 @@ import (
 // (path id or page parameters, then the body, then the store), so that a
 // bad id is a 404 before anything is read or written.
 
-// listPage answers one page of list, in the Page envelope.
-func listPage[T any](list func(context.Context, store.ListParams) ([]T, int64, error)) echo.HandlerFunc {
+// listPage answers one page of list, in the Page envelope, streamed.
+func listPage[T any](s *Server, list func(context.Context, store.ListParams) (*store.PageRows[T], error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, page, err := pageParams(c)
 		if err != nil {
 			return err
 		}
-		items, n, err := list(c.Request().Context(), p)
+		rows, err := list(c.Request().Context(), p)
 		if err != nil {
 			return err
 		}
-		return respondPage(c, items, n, p, page)
+		return streamPage(s, c, rows, p, page)
 	}
 }
 
@@ -37,6 +37,26 @@ func getByID[T any](load func(context.Context, int64) (T, error)) echo.HandlerFu
 			return err
 		}
 		v, err := load(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, v)
+	}
+}
+
+// subList answers a bare-array sub-collection of the :id resource, paged
+// with ?limit= and ?offset= like the top-level bare arrays.
+func subList[T any](load func(context.Context, int64, int, int) ([]T, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		limit, offset, err := limitOffset(c)
+		if err != nil {
+			return err
+		}
+		v, err := load(c.Request().Context(), id, limit, offset)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,7 +33,12 @@ func newEnv(t *testing.T, mod ...func(*Config)) *env {
 	t.Helper()
 	st := testenv.NewStore(t)
 	core, logs := observer.New(zapcore.DebugLevel)
-	cfg := Config{Store: st, Logger: zap.New(core)}
+	// Listen first: the server's links are built from its listen address.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Store: st, Logger: zap.New(core), Addr: ln.Addr().String()}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -41,7 +47,8 @@ func newEnv(t *testing.T, mod ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	hs := httptest.NewServer(srv.Handler())
+	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: srv.Handler()}}
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &env{t: t, st: st, srv: srv, url: hs.URL, logs: logs, token: cfg.APIToken}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,7 +66,7 @@ func (in *hostInput) apply(h *store.WorkerHost, full bool) error {
 		h.Type = in.Type.V
 	}
 	h.Name = strings.TrimSpace(h.Name)
-	if h.Name == "" || len(h.Name) > 200 {
+	if h.Name == "" || utf8.RuneCountInString(h.Name) > MaxNameChars {
 		bad("name", "is required (at most 200 characters)")
 	}
 	if in.TLSVerify.Set && !in.TLSVerify.Null {
@@ -133,8 +134,8 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 func (s *Server) hosts() collection {
 	return crud[store.WorkerHost, hostInput]{
 		list: s.st.ListWorkerHosts, get: s.st.GetWorkerHost, create: s.st.SaveWorkerHost,
-		update: s.st.SaveWorkerHost, remove: s.st.DeleteWorkerHost, apply: (*hostInput).apply,
-	}.collection()
+		update: s.st.SaveWorkerHost, remove: s.st.DeleteWorkerHost, apply: s.applyHost,
+	}.collection(s)
 }
 
 // hostHealth is GET /api/worker-hosts/{id}/health/.
@@ -174,11 +175,9 @@ func (s *Server) hostHealthCheck(c echo.Context) error {
 		if s.cfg.HostChecker == nil {
 			return echo.NewHTTPError(http.StatusServiceUnavailable, "health checks unavailable")
 		}
-		res, err := s.cfg.HostChecker.Health(ctx, *h)
+		res, err := s.checkHost(ctx, h)
 		if err != nil {
-			// The checker could not produce a verdict: the engine was not
-			// reached, which is what an unhealthy result records.
-			res = store.HostHealth{Healthy: false, Error: err.Error()}
+			return err
 		}
 		if err := s.st.RecordHostHealth(ctx, id, res); err != nil {
 			return err

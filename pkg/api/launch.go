@@ -75,6 +75,20 @@ func (s *Server) launchRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	key, err := idempotencyKey(c, store.ScopeLaunch, req)
+	if err != nil {
+		return err
+	}
+	if key != nil {
+		d, replayed, err := s.st.LaunchWithKey(c.Request().Context(), req, *key)
+		if err != nil {
+			return keyError(err)
+		}
+		if !replayed {
+			metrics.RunLaunched(len(d.Jobs))
+		}
+		return c.JSON(markReplayed(c, replayed, http.StatusCreated), d)
+	}
 	d, err := s.cfg.Launcher.Launch(c.Request().Context(), req)
 	if err != nil {
 		return err

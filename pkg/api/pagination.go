@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,27 +39,35 @@ func pageParams(c echo.Context) (store.ListParams, int, error) {
 
 // respondPage answers the envelope with absolute next/previous links that
 // keep every other query parameter.
-func respondPage[T any](c echo.Context, items []T, count int64, p store.ListParams, page int) error {
+func respondPage[T any](s *Server, c echo.Context, items []T, count int64, p store.ListParams, page int) error {
 	if items == nil {
 		items = []T{}
 	}
 	out := Page[T]{Count: count, Results: items}
-	if int64(p.Offset+p.Limit) < count {
-		u := pageURL(c, page+1)
-		out.Next = &u
-	}
-	if page > 1 {
-		prev := page - 1
-		if last := int((count + int64(p.Limit) - 1) / int64(p.Limit)); prev > last {
-			prev = max(last, 1) // past the end: point back at the last page
-		}
-		u := pageURL(c, prev)
-		out.Previous = &u
-	}
+	out.Next, out.Previous = s.pageLinks(c, count, p, page)
 	return c.JSON(http.StatusOK, out)
 }
 
-func pageURL(c echo.Context, page int) string {
+// pageLinks returns the next and previous links of a page (nil at the ends).
+func (s *Server) pageLinks(c echo.Context, count int64, p store.ListParams, page int) (next, prev *string) {
+	if int64(p.Offset+p.Limit) < count {
+		u := s.pageURL(c, page+1)
+		next = &u
+	}
+	if page > 1 {
+		n := page - 1
+		if last := int((count + int64(p.Limit) - 1) / int64(p.Limit)); n > last {
+			n = max(last, 1) // past the end: point back at the last page
+		}
+		u := s.pageURL(c, n)
+		prev = &u
+	}
+	return next, prev
+}
+
+// pageURL is the link to another page of this list: the server's link base
+// (links.go), never the request's Host header, which a client controls.
+func (s *Server) pageURL(c echo.Context, page int) string {
 	r := c.Request()
 	q := r.URL.Query()
 	if page <= 1 {
@@ -68,7 +75,9 @@ func pageURL(c echo.Context, page int) string {
 	} else {
 		q.Set("page", strconv.Itoa(page))
 	}
-	u := url.URL{Scheme: c.Scheme(), Host: r.Host, Path: strings.TrimSuffix(r.URL.Path, "/") + "/", RawQuery: q.Encode()}
+	u := *s.linkBase
+	u.Path = strings.TrimSuffix(u.Path, "/") + strings.TrimSuffix(r.URL.Path, "/") + "/"
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 

@@ -78,7 +78,7 @@ func TestTasksAllowlistHosts(t *testing.T) {
 }
 
 // The health check reaches the real engine: the local one answers, a TCP
-// address nothing listens on is recorded unhealthy with the engine error.
+// address nothing listens on is recorded unhealthy with the error's class.
 func TestHostHealthCheck(t *testing.T) {
 	t.Parallel()
 	testenv.Docker(t)
@@ -88,7 +88,7 @@ func TestHostHealthCheck(t *testing.T) {
 		want    string
 	}{
 		{"healthy", "", `"healthy":true`},
-		{"unreachable", "tcp://127.0.0.1:1", `Cannot connect to the Docker daemon`},
+		{"unreachable", "tcp://127.0.0.1:1", `"last_error":"engine unreachable"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

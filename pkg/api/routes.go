@@ -24,6 +24,7 @@ func (s *Server) add(r route, h echo.HandlerFunc) {
 	}
 	s.echo.Add(r.Method, r.Path, h)
 	s.routes = append(s.routes, r)
+	s.queries[r.Method+" "+r.Path] = r.Query
 }
 
 var (
@@ -34,9 +35,11 @@ var (
 	del       = http.MethodDelete
 )
 
-// crud registers list/create/get/put/patch(/delete) of one collection.
-func (s *Server) crud(base, tag, body string, h collection) {
-	s.add(route{Method: get, Path: base, Tag: tag, Summary: "List " + tag + " (newest first, paginated)", Query: pageQuery}, h.list)
+// crud registers list/create/get/put/patch(/delete) of one collection;
+// filters are the list's query parameters besides pageQuery.
+func (s *Server) crud(base, tag, body string, h collection, filters ...string) {
+	s.add(route{Method: get, Path: base, Tag: tag, Summary: "List " + tag + " (newest first, paginated)",
+		Query: append(filters, pageQuery...)}, h.list)
 	s.add(route{Method: post, Path: base, Tag: tag, Summary: "Create one of " + tag, Body: body, Status: http.StatusCreated}, h.create)
 	s.add(route{Method: get, Path: base + "/:id", Tag: tag, Summary: "Get one of " + tag}, h.get)
 	s.add(route{Method: put, Path: base + "/:id", Tag: tag, Summary: "Replace one of " + tag, Body: body}, h.update)
@@ -63,9 +66,11 @@ func (s *Server) register() {
 	s.add(route{Method: get, Path: "/api/runs", Tag: "runs", Summary: "List runs", Query: append([]string{"status", "directive"}, pageQuery...)}, s.listRuns)
 	s.add(route{Method: get, Path: "/api/runs/:id", Tag: "runs", Summary: "Run detail with jobs[]"}, getByID(s.st.GetRunDetail))
 	s.add(route{Method: post, Path: "/api/runs/:id/cancel", Tag: "runs", Summary: "Cancel a pending or running run (409 when finished)"}, actionByID(s.st.CancelRun))
-	s.add(route{Method: get, Path: "/api/runs/:id/jobs", Tag: "runs", Summary: "Jobs of a run", Array: true}, getByID(s.st.ListRunJobs))
+	s.add(route{Method: get, Path: "/api/runs/:id/jobs", Tag: "runs", Summary: "Jobs of a run", Array: true,
+		Query: []string{"limit", "offset"}}, subList(s.st.ListRunJobs))
 	s.add(route{Method: get, Path: "/api/runs/:id/report", Tag: "runs", Summary: "Run report and artifact metadata"}, getByID(s.st.GetRunReport))
-	s.add(route{Method: get, Path: "/api/runs/:id/artifacts", Tag: "runs", Summary: "Artifacts of a run", Array: true}, getByID(s.st.ListRunArtifacts))
+	s.add(route{Method: get, Path: "/api/runs/:id/artifacts", Tag: "runs", Summary: "Artifacts of a run", Array: true,
+		Query: []string{"limit", "offset"}}, subList(s.st.ListRunArtifacts))
 
 	s.add(route{Method: get, Path: "/api/jobs", Tag: "jobs", Summary: "List jobs (bare array)", Array: true,
 		Query: []string{"run", "status", "task_type", "limit", "offset"}}, s.listJobs)
@@ -74,7 +79,7 @@ func (s *Server) register() {
 	s.add(route{Method: get, Path: "/api/findings", Tag: "findings", Summary: "log_triage findings, newest first",
 		Query: append([]string{"host", "container", "severity", "since"}, pageQuery...)}, s.listFindings)
 
-	s.crud("/api/schedules", "schedules", "Schedule", s.schedules())
+	s.crud("/api/schedules", "schedules", "Schedule", s.schedules(), "kind", "enabled")
 	s.add(route{Method: post, Path: "/api/schedules/:id/run-now", Tag: "schedules", Summary: "Create a run due now; answers {run_id}", Status: http.StatusCreated}, s.runScheduleNow)
 	s.add(route{Method: post, Path: "/api/schedules/:id/enable", Tag: "schedules", Summary: "Enable a schedule"}, s.setScheduleEnabled(true))
 	s.add(route{Method: post, Path: "/api/schedules/:id/disable", Tag: "schedules", Summary: "Disable a schedule"}, s.setScheduleEnabled(false))

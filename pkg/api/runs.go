@@ -25,11 +25,11 @@ func (s *Server) listRuns(c echo.Context) error {
 	if f.DirectiveID, err = idQuery(c, "directive"); err != nil {
 		return err
 	}
-	items, n, err := s.st.ListRuns(c.Request().Context(), f, p)
+	rows, err := s.st.ListRuns(c.Request().Context(), f, p)
 	if err != nil {
 		return err
 	}
-	return respondPage(c, items, n, p, page)
+	return streamPage(s, c, rows, p, page)
 }
 
 func (s *Server) listJobs(c echo.Context) error {

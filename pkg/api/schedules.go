@@ -86,6 +86,10 @@ func decodeSchedule(body []byte, cur store.Schedule, full bool) (*store.Schedule
 	}
 	str(in.Name, &sc.Name)
 	sc.Name = strings.TrimSpace(sc.Name)
+	if sc.Name != cur.Name && store.ReservedScheduleName(sc.Name) {
+		// The prefix is what marks a launch's own schedule.
+		bad("name", "names starting with launch-run- are reserved for launches")
+	}
 	if in.TaskKey.Set && in.Task.Set && in.TaskKey.V != in.Task.V {
 		bad("task_key", "task and task_key disagree; give one of them")
 	}
@@ -146,7 +150,7 @@ func decodeSchedule(body []byte, cur store.Schedule, full bool) (*store.Schedule
 // schedule's edit is validated against the row read for update inside the
 // store's transaction (decodeSchedule), not onto a row loaded beforehand.
 func (s *Server) schedules() collection {
-	return collection{list: listPage(s.st.ListSchedules), create: s.createSchedule, get: getByID(s.st.GetSchedule),
+	return collection{list: s.listSchedules, create: s.createSchedule, get: getByID(s.st.GetSchedule),
 		update: s.updateSchedule, remove: deleteByID(s.st.DeleteSchedule)}
 }
 
@@ -201,11 +205,15 @@ func (s *Server) runScheduleNow(c echo.Context) error {
 	if _, err := readBody(c); err != nil {
 		return err
 	}
-	runID, err := s.st.RunScheduleNow(c.Request().Context(), id)
+	key, err := idempotencyKey(c, store.ScopeRunNow, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]int64{"run_id": runID})
+	runID, replayed, err := s.st.RunScheduleNowWithKey(c.Request().Context(), id, key)
+	if err != nil {
+		return keyError(err)
+	}
+	return c.JSON(markReplayed(c, replayed, http.StatusCreated), map[string]int64{"run_id": runID})
 }
 
 func (s *Server) scheduleHistory(c echo.Context) error {

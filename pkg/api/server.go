@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,14 +31,20 @@ type HostChecker interface {
 
 // Config wires the API server.
 type Config struct {
-	Store          *store.Store
-	Logger         *zap.Logger
-	Addr           string
+	Store  *store.Store
+	Logger *zap.Logger
+	Addr   string
+	// PublicURL is the base of the links the API writes (next/previous),
+	// e.g. https://cyberbrain.example.com; empty = http://<Addr>.
+	PublicURL      string
 	APIToken       string
 	InsecureNoAuth bool
 	// HostChecker serves GET /api/worker-hosts/{id}/health/?check=true;
 	// nil answers 503.
 	HostChecker HostChecker
+	// SocketPaths are the unix sockets a docker_socket worker host may name
+	// (--docker-socket-allow); empty = DefaultDockerSocket only.
+	SocketPaths []string
 	// MetricsHandler serves GET /metrics (open, like /healthz); nil = 404.
 	MetricsHandler http.Handler
 	// Middleware runs on every request after the request id is assigned
@@ -61,13 +68,17 @@ type Launcher interface {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg    Config
-	owned  *launcher.Batcher // the batcher New started, if any
-	outage *outage.Reporter  // database outages: a warning per few seconds
-	echo   *echo.Echo
-	log    *zap.Logger
-	st     *store.Store
-	routes []route
+	cfg      Config
+	owned    *launcher.Batcher // the batcher New started, if any
+	outage   *outage.Reporter  // database outages: a warning per few seconds
+	echo     *echo.Echo
+	log      *zap.Logger
+	st       *store.Store
+	routes   []route
+	linkBase *url.URL // see links.go
+	sockets  []string // allowed docker sockets, cleaned
+	// queries maps "METHOD /path" of each route to its query parameters.
+	queries map[string][]string
 }
 
 // New builds the server and its routes.
@@ -81,11 +92,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.APIToken == "" && !cfg.InsecureNoAuth && cfg.Addr != "" && !isLoopback(cfg.Addr) {
 		return nil, fmt.Errorf("refusing to listen on %s without an API token: set CYBERBRAIN_API_TOKEN or pass --insecure-no-auth", cfg.Addr)
 	}
+	base, err := linkBase(cfg.PublicURL, cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{cfg: cfg, echo: e, log: cfg.Logger, st: cfg.Store,
-		outage: outage.New(cfg.Logger, "database", outage.DefaultEvery)}
+	s := &Server{cfg: cfg, echo: e, log: cfg.Logger, st: cfg.Store, queries: map[string][]string{}, linkBase: base,
+		sockets: cleanSockets(cfg.SocketPaths), outage: outage.New(cfg.Logger, "database", outage.DefaultEvery)}
 	if s.cfg.Launcher == nil {
 		// A batch of launches gets the same deadline as a request.
 		s.owned = launcher.New(cfg.Store.LaunchBatch, launcher.Config{Timeout: cfg.DBTimeout})
@@ -111,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 	e.Use(cfg.Middleware...)
 	e.Use(middleware.BodyLimit(fmt.Sprint(MaxBodyBytes)))
 	e.Use(s.authenticate)
+	e.Use(s.checkQuery, s.checkContentType)
 	s.register()
 	return s, nil
 }

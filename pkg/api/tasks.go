@@ -94,5 +94,5 @@ func (s *Server) tasks() collection {
 	return crud[store.TaskDefinition, taskInput]{
 		list: s.st.ListTasks, get: s.st.GetTask, create: s.st.CreateTask,
 		update: s.st.UpdateTask, remove: s.st.DeleteTask, apply: (*taskInput).apply,
-	}.collection()
+	}.collection(s)
 }

@@ -188,7 +188,7 @@ func TestCheckMissingSocket(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "no-docker.sock")
 	host := &store.WorkerHost{ID: 1, Name: "gone", BaseURL: "unix://" + sock}
 	r := pool.Check(context.Background(), host)
-	if r.Healthy || !strings.Contains(r.Error, `worker host "gone" (unix://`+sock+`): ping`) {
+	if r.Healthy || r.Error != ClassUnreachable || !strings.Contains(r.Detail, `worker host "gone" (unix://`+sock+`): ping`) {
 		t.Errorf("result = %+v", r)
 	}
 	cli, err := pool.Client(host)
@@ -203,7 +203,7 @@ func TestCheckMissingSocket(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if r := pool.Check(ctx, &store.WorkerHost{ID: 2, Name: "slow", BaseURL: "tcp://10.255.255.1:2375"}); r.Healthy ||
-		!strings.Contains(r.Error, "context canceled") {
+		r.Error != ClassUnreachable || !strings.Contains(r.Detail, "context canceled") {
 		t.Errorf("cancelled check: %+v", r)
 	}
 }
@@ -239,7 +239,7 @@ func TestHealthPassSkipsDisabledHostsAndLogs(t *testing.T) {
 	}
 	warn := logs.FilterMessage("worker host unhealthy").All()
 	if len(warn) != 1 || warn[0].Level != zapcore.WarnLevel || warn[0].ContextMap()["host"] != downName ||
-		!strings.Contains(warn[0].ContextMap()["error"].(string), downName) {
+		warn[0].ContextMap()["error"] != ClassUnreachable || !strings.Contains(warn[0].ContextMap()["detail"].(string), downName) {
 		t.Errorf("logs = %+v", logs.All())
 	}
 	if d := hostCheckCount(t, downName, "unhealthy") - before; d != 1 {

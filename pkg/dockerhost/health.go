@@ -23,7 +23,8 @@ const CheckTimeout = 10 * time.Second
 type HealthResult struct {
 	Healthy       bool
 	EngineVersion string
-	Error         string
+	Error         string // a class of health_class.go, never the raw error
+	Detail        string // the raw error, for the log only
 	// GPUs is set only when it could be counted (local engine with
 	// nvidia-smi on PATH); nil means unknown.
 	GPUs *int
@@ -36,14 +37,18 @@ func (p *Pool) Check(ctx context.Context, host *store.WorkerHost) HealthResult {
 	defer cancel()
 	cli, err := p.Client(host)
 	if err != nil {
-		return HealthResult{Error: err.Error()}
+		class := ClassConfig
+		if strings.Contains(err.Error(), "tls") {
+			class = ClassTLS // unreadable CA, certificate or key
+		}
+		return HealthResult{Error: class, Detail: err.Error()}
 	}
 	if _, err := cli.Ping(ctx); err != nil {
-		return HealthResult{Error: Classify(host, "ping", err).Error()}
+		return HealthResult{Error: HealthClass(err), Detail: Classify(host, "ping", err).Error()}
 	}
 	v, err := cli.ServerVersion(ctx)
 	if err != nil {
-		return HealthResult{Error: Classify(host, "version", err).Error()}
+		return HealthResult{Error: HealthClass(err), Detail: Classify(host, "version", err).Error()}
 	}
 	res := HealthResult{Healthy: true, EngineVersion: v.Version}
 	if IsLocal(host) {
@@ -76,7 +81,7 @@ func localGPUCount(ctx context.Context) *int {
 // GET /api/worker-hosts/{id}/health/?check=true).
 func (p *Pool) Health(ctx context.Context, host store.WorkerHost) (store.HostHealth, error) {
 	r := p.Check(ctx, &host)
-	return store.HostHealth{Healthy: r.Healthy, EngineVersion: r.EngineVersion, Error: r.Error, GPUs: r.GPUs}, nil
+	return store.HostHealth{Healthy: r.Healthy, EngineVersion: r.EngineVersion, Error: r.Error, Detail: r.Detail, GPUs: r.GPUs}, nil
 }
 
 // CheckAndRecord checks one host and stores the result.
@@ -121,7 +126,8 @@ func CheckAllHosts(ctx context.Context, st *store.Store, pool *Pool, logger *zap
 				if r.Healthy {
 					logger.Debug("worker host healthy", zap.String("host", h.Name), zap.String("engine_version", r.EngineVersion))
 				} else {
-					logger.Warn("worker host unhealthy", zap.String("host", h.Name), zap.String("error", r.Error))
+					logger.Warn("worker host unhealthy", zap.String("host", h.Name), zap.String("error", r.Error),
+						zap.String("detail", r.Detail))
 				}
 			}
 		}()

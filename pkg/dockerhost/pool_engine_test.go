@@ -67,7 +67,7 @@ func TestTLSEngineHealth(t *testing.T) {
 		name    string
 		host    store.WorkerHost
 		healthy bool
-		errHas  string
+		errHas  string // in the raw detail; the recorded error is ClassTLS
 	}{
 		{"pinned CA", store.WorkerHost{ID: 1, Name: "pinned", BaseURL: tcpAddr(srv), TLSCA: ca, TLSVerify: true}, true, ""},
 		{"https scheme with pinned CA", store.WorkerHost{ID: 2, Name: "https", BaseURL: "https://" + srv.Listener.Addr().String(), TLSCA: ca, TLSVerify: true}, true, ""},
@@ -80,13 +80,16 @@ func TestTLSEngineHealth(t *testing.T) {
 	t.Cleanup(pool.Close)
 	for _, c := range cases {
 		r := pool.Check(context.Background(), &c.host)
-		if r.Healthy != c.healthy || !strings.Contains(r.Error, c.errHas) {
-			t.Errorf("%s: healthy=%v error=%q; want healthy=%v, error containing %q", c.name, r.Healthy, r.Error, c.healthy, c.errHas)
+		if r.Healthy != c.healthy || !strings.Contains(r.Detail, c.errHas) {
+			t.Errorf("%s: healthy=%v detail=%q; want healthy=%v, detail containing %q", c.name, r.Healthy, r.Detail, c.healthy, c.errHas)
+		}
+		if !c.healthy && r.Error != ClassTLS {
+			t.Errorf("%s: error %q, want %q", c.name, r.Error, ClassTLS)
 		}
 		if c.healthy && r.EngineVersion != "24.0.7-fake" {
 			t.Errorf("%s: engine version %q", c.name, r.EngineVersion)
 		}
-		if !c.healthy && (r.EngineVersion != "" || !strings.Contains(r.Error, `worker host "`+c.host.Name+`"`)) {
+		if !c.healthy && (r.EngineVersion != "" || !strings.Contains(r.Detail, `worker host "`+c.host.Name+`"`)) {
 			t.Errorf("%s: unhealthy result %+v must name the host and carry no version", c.name, r)
 		}
 		if r.GPUs != nil {
@@ -115,7 +118,8 @@ func TestMutualTLSEngine(t *testing.T) {
 	}
 	without := withCert
 	without.ID, without.Name, without.TLSCert, without.TLSKey = 2, "no-cert", "", ""
-	if r := pool.Check(context.Background(), &without); r.Healthy || !strings.Contains(r.Error, `worker host "no-cert"`) {
+	// The recorded error is the class; the raw one (for the log) names the host.
+	if r := pool.Check(context.Background(), &without); r.Healthy || r.Error != ClassTLS || !strings.Contains(r.Detail, `worker host "no-cert"`) {
 		t.Errorf("without a client certificate: %+v", r)
 	}
 }
@@ -129,12 +133,12 @@ func TestEngineAnsweringPingButNotVersion(t *testing.T) {
 	t.Cleanup(pool.Close)
 	host := store.WorkerHost{ID: 1, Name: "half", BaseURL: "tcp://" + srv.Listener.Addr().String()}
 	r := pool.Check(context.Background(), &host)
-	if r.Healthy || !strings.Contains(r.Error, `worker host "half"`) || !strings.Contains(r.Error, "version") ||
-		!strings.Contains(r.Error, "engine is shutting down") {
+	if r.Healthy || r.Error != ClassEngine || !strings.Contains(r.Detail, `worker host "half"`) || !strings.Contains(r.Detail, "version") ||
+		!strings.Contains(r.Detail, "engine is shutting down") {
 		t.Errorf("result = %+v", r)
 	}
 	hh, err := pool.Health(context.Background(), host)
-	if err != nil || hh.Healthy || hh.Error != r.Error || hh.EngineVersion != "" {
+	if err != nil || hh.Healthy || hh.Error != r.Error || hh.Detail != r.Detail || hh.EngineVersion != "" {
 		t.Errorf("Health = %+v, %v", hh, err)
 	}
 	// A plain-http engine that answers both calls is healthy.
@@ -156,8 +160,9 @@ func TestCheckWithUnbuildableClient(t *testing.T) {
 		{ID: 3, Name: "half-pair", BaseURL: "tcp://10.0.0.1:2376", TLSCert: "x"},
 	} {
 		r := pool.Check(context.Background(), &h)
-		if r.Healthy || !strings.Contains(r.Error, `worker host "`+h.Name+`"`) {
-			t.Errorf("%s: %+v", h.Name, r)
+		want := map[string]string{"ftp": ClassConfig, "bad-ca": ClassTLS, "half-pair": ClassTLS}[h.Name]
+		if r.Healthy || r.Error != want || !strings.Contains(r.Detail, `worker host "`+h.Name+`"`) {
+			t.Errorf("%s: %+v, want error %q", h.Name, r, want)
 		}
 		_, err := pool.Client(&h)
 		if err == nil || domain.IsRetryable(err) {

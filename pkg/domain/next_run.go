@@ -19,6 +19,12 @@ type Timing struct {
 	Timezone        string
 }
 
+// MinSchedulePeriod is the shortest period of every schedule type: an
+// interval is whole minutes, five cron fields cannot fire more often, and
+// @every descriptors are held to the same floor (@every 1s would create a
+// run a second).
+const MinSchedulePeriod = time.Minute
+
 // Validate checks the timing fields and returns a message per bad field.
 func (t Timing) Validate() map[string]string {
 	errs := map[string]string{}
@@ -31,8 +37,10 @@ func (t Timing) Validate() map[string]string {
 			errs["interval_minutes"] = "must be at most ten years"
 		}
 	case ScheduleCron:
-		if _, err := ParseCron(t.CronExpr); err != nil {
+		if spec, err := ParseCron(t.CronExpr); err != nil {
 			errs["cron_expr"] = err.Error()
+		} else if every, ok := spec.(cron.ConstantDelaySchedule); ok && every.Delay < MinSchedulePeriod {
+			errs["cron_expr"] = fmt.Sprintf("fires every %s: the shortest period of any schedule is %s (@every 1m)", every.Delay, MinSchedulePeriod)
 		}
 	default:
 		errs["schedule_type"] = "must be one of one_shot, interval, cron"

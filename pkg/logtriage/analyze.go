@@ -54,7 +54,7 @@ type mined struct {
 
 func analyze(lines []Line, m *Miner, known map[string]bool, each func(Entry, *Cluster)) Analysis {
 	a := Analysis{LevelCounts: map[Level]int{}, Lines: len(lines)}
-	var entries []mined
+	entries := make([]mined, 0, len(lines))
 	for _, stream := range splitStreams(lines, &a.LastTime) {
 		for _, e := range Fold(stream) {
 			entries = append(entries, mined{e: e, p: classifyEntry(e)})
@@ -66,8 +66,13 @@ func analyze(lines []Line, m *Miner, known map[string]bool, each func(Entry, *Cl
 		texts = append(texts, mineText(entries[i]))
 	}
 	m.Learn(texts)
-	groups := map[string]*Template{}
-	clusters := map[string]*Cluster{}
+	// Issue templates by level and cluster: the key, a hash, is made once
+	// per template, not once per line.
+	type slot struct {
+		l Level
+		c *Cluster
+	}
+	groups := map[slot]*Template{}
 	for i := range entries {
 		x := &entries[i]
 		x.c = m.Add(mineText(*x))
@@ -78,19 +83,18 @@ func analyze(lines []Line, m *Miner, known map[string]bool, each func(Entry, *Cl
 		if !x.p.Level.IsIssue() {
 			continue
 		}
-		key := TemplateKey(x.p.Level, x.c.Key)
-		t := groups[key]
+		t := groups[slot{x.p.Level, x.c}]
 		if t == nil {
+			key := TemplateKey(x.p.Level, x.c.Key)
 			t = &Template{Key: key, Level: x.p.Level, FirstSeen: x.e.Time, LastSeen: x.e.Time,
 				Example: example(x.e), New: !x.c.Known && !known[key]}
-			groups[key] = t
-			clusters[key] = x.c
+			groups[slot{x.p.Level, x.c}] = t
 		}
 		t.add(x.e)
 	}
-	for key, t := range groups {
+	for s, t := range groups {
 		// The template as it stands after every line, not as first seen.
-		t.Pattern = clusters[key].Pattern()
+		t.Pattern = s.c.Pattern()
 		a.Templates = append(a.Templates, *t)
 	}
 	sortTemplates(a.Templates)

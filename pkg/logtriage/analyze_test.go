@@ -41,7 +41,7 @@ func TestAnalyzeCorpus(t *testing.T) {
 	}{
 		{"nginx.log", map[Level]int{Error: 4, Warn: 1, Info: 2}, []wantTemplate{
 			{Error, `- - <*>/Jan/<*>`, 2},
-			{Error, "connect() failed <*> Connection refused) while connecting to upstream, client: <*>", 2},
+			{Error, "connect() failed (<*> Connection refused) while connecting to upstream, client: <*>,", 2},
 			{Warn, "an upstream response is buffered", 1},
 		}},
 		{"postgres.log", map[Level]int{Fatal: 1, Error: 2, Warn: 1, Info: 2}, []wantTemplate{
@@ -54,7 +54,7 @@ func TestAnalyzeCorpus(t *testing.T) {
 			{Warn, "WARNING Memory overcommit must be enabled", 1},
 		}},
 		{"gopanic.log", map[Level]int{Panic: 1, Info: 2}, []wantTemplate{
-			{Panic, "panic: runtime error: index out of range <*> with length <*>", 1},
+			{Panic, "panic: runtime error: index out of range [<*>] with length <*>", 1},
 		}},
 		{"python.log", map[Level]int{Exception: 2, Info: 2}, []wantTemplate{
 			{Exception, "requests.exceptions.ConnectionError: HTTPConnectionPool(host=<*> port=<*> Max retries exceeded with url: /jobs/<*>", 2},

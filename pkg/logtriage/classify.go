@@ -87,7 +87,7 @@ func Classify(line string) Parsed {
 	}
 	// Each pattern below is tried only when a cheap test says it may match:
 	// Classify runs on every line.
-	if m := matchIf(strings.Contains(trimmed, " HTTP/"), accessRe, trimmed); m != nil {
+	if m := matchIf(strings.Contains(trimmed, "HTTP/"), accessRe, trimmed); m != nil {
 		lvl := Info
 		switch m[2][0] {
 		case '5':
@@ -95,7 +95,7 @@ func Classify(line string) Parsed {
 		}
 		return Parsed{Level: lvl, Message: trimmed, Format: "access"}
 	}
-	if m := matchIf(strings.Contains(trimmed, "l=") || strings.Contains(trimmed, "y="), logfmtLevelRe, trimmed); m != nil {
+	if m := matchIf(hasLevelKey(trimmed), logfmtLevelRe, trimmed); m != nil {
 		msg := trimmed
 		if mm := logfmtMsgRe.FindStringSubmatch(trimmed); mm != nil {
 			msg = unquote(mm[1])
@@ -108,7 +108,7 @@ func Classify(line string) Parsed {
 	if m := matchIf(len(trimmed) > 1 && strings.IndexByte("IWEF", trimmed[0]) >= 0 && isDigit(trimmed[1]), klogRe, trimmed); m != nil {
 		return Parsed{Level: map[string]Level{"I": Info, "W": Warn, "E": Error, "F": Fatal}[m[1]], Message: trimmed, Format: "plain"}
 	}
-	if m := matchIf(len(trimmed) > 0 && isDigit(trimmed[0]), redisRe, trimmed); m != nil {
+	if m := matchIf(redisLike(trimmed), redisRe, trimmed); m != nil {
 		lvl := Info
 		if m[1] == "#" {
 			lvl = Warn
@@ -118,6 +118,9 @@ func Classify(line string) Parsed {
 			lvl = l
 		}
 		return Parsed{Level: lvl, Message: trimmed, Format: "plain"}
+	}
+	if p, ok := classifySystem(trimmed); ok {
+		return p
 	}
 	return Parsed{Level: plainLevel(trimmed), Message: trimmed, Format: "plain"}
 }
@@ -213,3 +216,17 @@ func matchIf(ok bool, re *regexp.Regexp, s string) []string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// hasLevelKey is the cheap test for logfmt's level keys.
+func hasLevelKey(s string) bool {
+	return strings.Contains(s, "level=") || strings.Contains(s, "lvl=") || strings.Contains(s, "severity=")
+}
+
+// redisLike is the cheap test for Redis's "pid:role " opening.
+func redisLike(s string) bool {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > 0 && i+2 < len(s) && s[i] == ':' && strings.IndexByte("XCSM", s[i+1]) >= 0 && s[i+2] == ' '
+}

@@ -11,6 +11,16 @@ const maxExampleLen = 2000
 
 // splitStreams keeps each stream's lines in order and finds the newest time.
 func splitStreams(lines []Line, last *time.Time) [][]Line {
+	one := true
+	for _, l := range lines {
+		one = one && l.Stream == lines[0].Stream
+		if l.Time.After(*last) {
+			*last = l.Time
+		}
+	}
+	if one {
+		return [][]Line{lines} // the usual case: no copy
+	}
 	idx := map[string]int{}
 	var out [][]Line
 	for _, l := range lines {
@@ -21,9 +31,6 @@ func splitStreams(lines []Line, last *time.Time) [][]Line {
 			out = append(out, nil)
 		}
 		out[i] = append(out[i], l)
-		if l.Time.After(*last) {
-			*last = l.Time
-		}
 	}
 	return out
 }

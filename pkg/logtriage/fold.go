@@ -52,7 +52,7 @@ var (
 // tracebacks and Java stack traces into their head line. Lines must be in
 // order and of one stream.
 func Fold(lines []Line) []Entry {
-	var out []Entry
+	out := make([]Entry, 0, len(lines))
 	var cur *Entry
 	flush := func() {
 		if cur != nil {

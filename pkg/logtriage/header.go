@@ -37,7 +37,31 @@ const (
 	// minHeaderSample is the fewest lines a header is learned from: on a
 	// handful of lines every word looks constant.
 	minHeaderSample = 32
+	// minShapes is the fewest distinct line shapes (lines with their
+	// variables masked) for a constant plain word to count as header: in a
+	// sample that is mostly one message, that message's words look as
+	// constant as a host name ("WARN slow request …" would lose "slow
+	// request").
+	minShapes = 8
 )
+
+// shapes counts the distinct masked lines of a sample, up to minShapes.
+func shapes(toks [][]string) int {
+	seen := map[string]bool{}
+	var b strings.Builder
+	for _, ts := range toks {
+		b.Reset()
+		for _, t := range ts {
+			b.WriteString(maskToken(t))
+			b.WriteByte(' ')
+		}
+		seen[b.String()] = true
+		if len(seen) >= minShapes {
+			break
+		}
+	}
+	return len(seen)
+}
 
 // learnHeader finds the header places of a container's lines.
 func learnHeader(lines []string) header {
@@ -52,6 +76,7 @@ func learnHeader(lines []string) header {
 	if len(lines) < minHeaderSample {
 		return h
 	}
+	diverse := shapes(toks) >= minShapes
 	h.Learned = true
 	dashed := 0
 	for _, ts := range toks {
@@ -61,40 +86,63 @@ func learnHeader(lines []string) header {
 	}
 	h.Dash = len(toks) > 0 && float64(dashed) >= headerShare*float64(len(toks))
 	for pos := 0; pos < maxHeader; pos++ {
-		counts := map[string]int{}
-		n, like, colon := 0, 0, 0
-		for _, ts := range toks {
-			if pos >= len(ts)-1 { // a header leaves a message behind it
-				continue
-			}
-			n++
-			counts[ts[pos]]++
-			if headerLike(ts[pos]) {
-				like++
-			}
-			if strings.HasSuffix(ts[pos], ":") {
-				colon++
-			}
-		}
-		if n == 0 || float64(n) < headerShare*float64(len(toks)) {
+		p := placeAt(toks, pos)
+		if !p.ok || (p.c == "" && !p.like) {
 			break
 		}
-		c := ""
-		for v, k := range counts {
-			if float64(k) >= headerShare*float64(n) {
-				c = v
+		// A constant plain word (a host name, a tag) is header beside varying
+		// fields, in a sample of many messages; in a sample that is mostly
+		// one message, or as two such words in a row, it is that message
+		// ("WARN slow request GET …"), which must stay.
+		if p.c != "" && !p.like {
+			if !diverse {
+				break
 			}
-		}
-		if c == "" && float64(like) < headerShare*float64(n) {
-			break
+			if q := placeAt(toks, pos+1); q.ok && q.c != "" && !q.like {
+				break
+			}
 		}
 		h.Len = pos + 1
-		h.Const = append(h.Const, c)
-		if float64(colon) >= headerShare*float64(n) {
+		h.Const = append(h.Const, p.c)
+		if p.colon {
 			break // "logger:" or "prog[pid]:" closes a header
 		}
 	}
 	return h
+}
+
+// place is what the sampled lines hold at one token place.
+type place struct {
+	ok    bool   // enough lines reach past it
+	c     string // the value nearly all lines have there, if any
+	like  bool   // nearly all are header-like
+	colon bool   // nearly all end with ':'
+}
+
+func placeAt(toks [][]string, pos int) place {
+	counts := map[string]int{}
+	n, like, colon := 0, 0, 0
+	for _, ts := range toks {
+		if pos >= len(ts)-1 { // a header leaves a message behind it
+			continue
+		}
+		n++
+		counts[ts[pos]]++
+		if headerLike(ts[pos]) {
+			like++
+		}
+		if strings.HasSuffix(ts[pos], ":") {
+			colon++
+		}
+	}
+	share := headerShare * float64(n)
+	p := place{ok: n > 0 && float64(n) >= headerShare*float64(len(toks)), like: float64(like) >= share, colon: float64(colon) >= share}
+	for v, k := range counts {
+		if float64(k) >= share {
+			p.c = v
+		}
+	}
+	return p
 }
 
 // strip returns the message tokens of one line.
@@ -121,11 +169,11 @@ func headerLike(t string) bool {
 	if hasDigit(t) || t == "-" || t == "|" || t[0] == '[' || t[len(t)-1] == ']' {
 		return true
 	}
-	w := strings.Trim(t, "[]<>():,")
+	w := trimPunct(t)
 	if w == "" {
 		return true
 	}
-	if isLevelWord(w) || calendarWords[strings.ToLower(w)] {
+	if foldedIn(levelWords, w) || foldedIn(calendarWords, w) {
 		return true
 	}
 	upper := len(w) >= 2
@@ -136,20 +184,21 @@ func headerLike(t string) bool {
 	return upper
 }
 
-var calendarWords = map[string]bool{
-	"jan": true, "feb": true, "mar": true, "apr": true, "may": true, "jun": true, "jul": true,
-	"aug": true, "sep": true, "oct": true, "nov": true, "dec": true,
-	"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true,
-	"am": true, "pm": true, "utc": true, "gmt": true,
+// trimPunct takes the brackets, colons and commas off both ends of a token.
+func trimPunct(t string) string {
+	i, j := 0, len(t)
+	for i < j && isHeaderPunct(t[i]) {
+		i++
+	}
+	for j > i && isHeaderPunct(t[j-1]) {
+		j--
+	}
+	return t[i:j]
 }
 
-// isLevelWord reports whether w names a log level in any usual spelling
-// (INFO, Info, notice, W, E, ...).
-func isLevelWord(w string) bool {
-	switch strings.ToLower(w) {
-	case "trace", "debug", "dbg", "info", "inf", "notice", "warn", "warning", "wrn", "error", "err", "eror",
-		"fatal", "crit", "critical", "alert", "emerg", "panic", "severe", "fine", "finer", "finest",
-		"verbose", "d", "i", "w", "e", "f", "v":
+func isHeaderPunct(c byte) bool {
+	switch c {
+	case '[', ']', '<', '>', '(', ')', ':', ',':
 		return true
 	}
 	return false

@@ -28,8 +28,9 @@ func plainLevel(s string) Level {
 			j++
 		}
 		w := head[i:j]
-		// ERROR, WARN… as a whole word in upper case.
-		if upperLevels[w] {
+		// ERROR, WARN… as a whole word in upper case; the map is asked only
+		// about words that could be one (most words are not).
+		if len(w) >= 3 && len(w) <= 9 && isUpper(w[0]) && isUpper(w[1]) && upperLevels[w] {
 			consider(normalize(w))
 		}
 		// [error], <warn>, (fatal) in any case.
@@ -80,6 +81,10 @@ func leadLevel(head string) string {
 // ValueError at the start of the text or after a blank, followed by ':' or
 // the end of the text.
 func hasExceptionToken(head string) bool {
+	// Three substring scans are far cheaper than looking at every token.
+	if !strings.Contains(head, "Exception") && !strings.Contains(head, "Error") && !strings.Contains(head, "Throwable") {
+		return false
+	}
 	for start := 0; start < len(head); {
 		end := strings.IndexAny(head[start:], " \t")
 		tok := head[start:]
@@ -123,3 +128,5 @@ func isIdent(s string) bool {
 	}
 	return true
 }
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

@@ -49,14 +49,19 @@ func hasDigit(s string) bool {
 // variable — numbers, ids like blk_-695… or attempt_1445_m_000001_0, addresses,
 // versions, timestamps — because telling a version from a counter needs
 // knowledge a general miner does not have, and both vary between runs or
-// hosts. A key=value token keeps its key: "uid=0" and "uid=42" share
+// hosts. A key=value token keeps its key and loses its value, digits or
+// not: the key is what the program wrote, the value what it was given
+// ("user=root", "rhost=host.example.com"); "uid=0" and "uid=42" share
 // "uid=<*>" but stay apart from "euid=<*>".
 func maskToken(t string) string {
-	if !hasDigit(t) {
-		return t
-	}
-	if i := strings.IndexByte(t, '='); i > 0 && !hasDigit(t[:i]) {
+	if i := strings.IndexByte(t, '='); i > 0 && i < len(t)-1 && !hasDigit(t[:i]) {
 		return t[:i+1] + wildcard
+	}
+	if !hasDigit(t) {
+		if isDateName(t) {
+			return wildcard
+		}
+		return t
 	}
 	if strings.Count(t, "/") >= 2 && !strings.Contains(t, "//") {
 		// A path keeps its fixed parts: /api/users/42 → /api/users/<*>.
@@ -68,5 +73,36 @@ func maskToken(t string) string {
 		}
 		return strings.Join(parts, "/")
 	}
-	return wildcard
+	// Brackets around the variable stay: "(1.0 KB)" masks to "(<*> KB)", so
+	// the miner still sees where an optional group opens and closes.
+	i, j := 0, len(t)
+	for i < j && strings.IndexByte(openers, t[i]) >= 0 {
+		i++
+	}
+	for j > i && strings.IndexByte(closers, t[j-1]) >= 0 {
+		j--
+	}
+	if i == 0 && j == len(t) {
+		return wildcard
+	}
+	return t[:i] + wildcard + t[j:]
+}
+
+const (
+	openers = "([{<"
+	closers = ")]}>,;"
+)
+
+// isDateName reports whether t is a capitalised month or weekday name
+// ("Jun", "Fri,", "MON"): the word part of a date inside a message ("at Fri
+// Jun 17 07:07:00 2005"), which varies like the digits beside it. Lower-case
+// words stay ("may" is English).
+func isDateName(t string) bool {
+	for len(t) > 0 && (t[len(t)-1] == ',' || t[len(t)-1] == '.' || t[len(t)-1] == ':') {
+		t = t[:len(t)-1]
+	}
+	if len(t) == 4 && (t[0] == '[' || t[0] == '(') {
+		t = t[1:] // "[Sun Dec 04 …]"
+	}
+	return len(t) == 3 && isUpper(t[0]) && foldedIn(dateNames, t)
 }

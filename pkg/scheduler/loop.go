@@ -209,6 +209,11 @@ func (s *Scheduler) fire(ctx context.Context, c store.ClaimedSchedule) {
 		log.Info("slot already fired elsewhere; advanced", zap.Time("scheduled_for", slot), zap.Timep("next_run_at", next))
 		return
 	}
+	if fired.WaitingRunID != 0 {
+		log.Info(fmt.Sprintf("Schedule %d (%s) skipped its slot %s: run %d has not started yet", c.ID, c.Name,
+			slot.Format(time.RFC3339), fired.WaitingRunID), zap.Int64("waiting_run_id", fired.WaitingRunID), zap.Timep("next_run_at", next))
+		return
+	}
 	log.Info(fmt.Sprintf("Schedule %d (%s) fired run %d for %s", c.ID, c.Name, fired.RunID, slot.Format(time.RFC3339)),
 		zap.Int64("run_id", fired.RunID), zap.Int64("job_id", fired.JobID), zap.Timep("next_run_at", next))
 }

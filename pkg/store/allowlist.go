@@ -8,8 +8,8 @@ import (
 )
 
 // ListAllowlist returns one page of container allow-list entries.
-func (s *Store) ListAllowlist(ctx context.Context, p ListParams) ([]ContainerAllowlistEntry, int64, error) {
-	return listRows[ContainerAllowlistEntry](ctx, s.db.Model(&ContainerAllowlistEntry{}), p, false, "container allow-list")
+func (s *Store) ListAllowlist(ctx context.Context, p ListParams) (*PageRows[ContainerAllowlistEntry], error) {
+	return listRows[ContainerAllowlistEntry](ctx, s.db.Model(&ContainerAllowlistEntry{}), s.db.Model(&ContainerAllowlistEntry{}), p, false, "container allow-list")
 }
 
 // GetAllowlistEntry loads one allow-list entry.

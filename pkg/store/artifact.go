@@ -9,14 +9,18 @@ import (
 // reads the (possibly large) bytes.
 const artifactMeta = "id, run_id, job_id, name, content_type, size, created_at"
 
-// ListRunArtifacts returns the metadata of a run's artifacts (404 for an
-// unknown run).
-func (s *Store) ListRunArtifacts(ctx context.Context, runID int64) ([]Artifact, error) {
+// ListRunArtifacts returns the metadata of a run's artifacts, oldest first,
+// limit (0 = all) from offset (404 for an unknown run).
+func (s *Store) ListRunArtifacts(ctx context.Context, runID int64, limit, offset int) ([]Artifact, error) {
 	if err := s.runExists(ctx, runID); err != nil {
 		return nil, err
 	}
 	out := []Artifact{}
-	err := s.db.WithContext(ctx).Select(artifactMeta).Where("run_id = ?", runID).Order("id").Find(&out).Error
+	q := s.db.WithContext(ctx).Select(artifactMeta).Where("run_id = ?", runID).Order("id").Offset(offset)
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	err := q.Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list artifacts of run %d: %w", runID, err)
 	}

@@ -54,7 +54,7 @@ func TestStatementTimeoutBoundsWorkOnAFrozenServer(t *testing.T) {
 			return st.InTx(ctx, func(*store.Tx) error { return nil })
 		},
 		"ping":  func() error { return st.Ping(ctx) },
-		"list":  func() error { _, _, err := st.ListDirectives(ctx, store.ListParams{Limit: 10}); return err },
+		"list":  func() error { _, err := st.ListDirectives(ctx, store.ListParams{Limit: 10}); return err },
 		"claim": func() error { _, err := st.ClaimSchedules(ctx, "r1", time.Minute, 5); return err },
 	}
 	for name, op := range ops {

@@ -10,8 +10,8 @@ import (
 )
 
 // ListDirectives returns one page of directives and the total count.
-func (s *Store) ListDirectives(ctx context.Context, p ListParams) ([]Directive, int64, error) {
-	return listRows[Directive](ctx, s.db.Model(&Directive{}), p, true, "directives")
+func (s *Store) ListDirectives(ctx context.Context, p ListParams) (*PageRows[Directive], error) {
+	return listRows[Directive](ctx, s.db.Model(&Directive{}), s.db.Model(&Directive{}), p, true, "directives")
 }
 
 // GetDirective loads one directive.

@@ -55,8 +55,9 @@ func clientDBError(err error, action, dup, inUse string) error {
 		return domain.Invalid(nil, "invalid value: the row breaks a database constraint (%s)", constraintName(err))
 	case len(code) == 5 && code[:2] == "22":
 		// Data exceptions: a NUL byte in text, a number out of range, bad
-		// text encoding. All come from values the client sent.
-		return domain.Invalid(nil, "invalid value: %s", pgMessage(err))
+		// text encoding. All come from values the client sent. The server's
+		// own message is not echoed: it may quote the value or the schema.
+		return domain.Invalid(nil, "invalid value: the database cannot store it (SQLSTATE %s)", code)
 	}
 	return fmt.Errorf("%s: %w", action, err)
 }
@@ -67,14 +68,6 @@ func constraintName(err error) string {
 		return pe.ConstraintName
 	}
 	return "check constraint"
-}
-
-func pgMessage(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Message
-	}
-	return err.Error()
 }
 
 // notFound maps gorm's not-found to a domain 404 with the given message.

@@ -12,7 +12,9 @@ import (
 type HostHealth struct {
 	Healthy       bool
 	EngineVersion string
-	Error         string
+	Error         string // what is stored and shown: an error class, never raw
+	// Detail is the raw error, for the log; it is not stored.
+	Detail string
 	// GPUs is the number of NVIDIA GPUs found, nil when the check could not tell.
 	GPUs *int
 }

@@ -83,10 +83,11 @@ func (s *Store) ListScheduledRuns(ctx context.Context, f ScheduledRunFilter) ([]
 	return out, nil
 }
 
-// ListRunJobs returns the jobs of one run (404 for an unknown run).
-func (s *Store) ListRunJobs(ctx context.Context, runID int64) ([]Job, error) {
+// ListRunJobs returns the jobs of one run in position order, limit from
+// offset (404 for an unknown run).
+func (s *Store) ListRunJobs(ctx context.Context, runID int64, limit, offset int) ([]Job, error) {
 	if err := s.runExists(ctx, runID); err != nil {
 		return nil, err
 	}
-	return s.ListJobs(ctx, JobFilter{RunID: &runID, Limit: MaxPageSize})
+	return s.ListJobs(ctx, JobFilter{RunID: &runID, Limit: limit, Offset: offset})
 }

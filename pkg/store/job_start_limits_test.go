@@ -26,17 +26,30 @@ func limitedSchedule(t *testing.T, st *store.Store, name string, maxPerJob, maxG
 	return sc
 }
 
-// fireSlots fires n past slots of sc: n runs whose jobs are ready at once.
+// fireSlots gives sc n runs whose jobs are ready at once: its past slot
+// fires, and since a schedule's own slots no longer pile up behind a waiting
+// run (the next ones are skipped), the other n-1 are run-nows, handed off as
+// a replica's claim of sc does.
 func fireSlots(t *testing.T, st *store.Store, sc *store.Schedule, n int) []int64 {
 	t.Helper()
-	base := time.Now().UTC().Truncate(time.Hour).Add(-time.Duration(n+1) * time.Hour)
-	var jobs []int64
-	for i := 0; i < n; i++ {
-		f := fire(t, st, sc, base.Add(time.Duration(i)*time.Hour))
-		if f.Duplicate || f.JobID == 0 {
-			t.Fatalf("slot %d did not fire: %+v", i, f)
+	ctx := context.Background()
+	f := fire(t, st, sc, time.Now().UTC().Truncate(time.Hour).Add(-2*time.Hour))
+	if f.Duplicate || f.JobID == 0 {
+		t.Fatalf("slot did not fire: %+v", f)
+	}
+	jobs := []int64{f.JobID}
+	for i := 1; i < n; i++ {
+		runID, err := st.RunScheduleNow(ctx, sc.ID)
+		if err != nil {
+			t.Fatalf("run-now %d: %v", i, err)
 		}
-		jobs = append(jobs, f.JobID)
+		jobs = append(jobs, int64(countInt(t, st, `SELECT id FROM jobs WHERE run_id = ?`, runID)))
+	}
+	if n > 1 {
+		mustExec(t, st, `UPDATE schedules SET claimed_by = 'fire-slots', claimed_until = now() + interval '1 minute' WHERE id = ?`, sc.ID)
+		if _, err := st.HandOffPending(ctx, "fire-slots", []int64{sc.ID}, []int64{sc.ID}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return jobs
 }

@@ -53,43 +53,9 @@ func orderClause(ordering string, hasName bool) (string, error) {
 		"unsupported ordering %q", ordering)
 }
 
-// listPage counts the rows q selects and loads one page of them into out.
-func listPage(ctx context.Context, q *gorm.DB, p ListParams, hasName bool, out any) (int64, error) {
-	order, err := orderClause(p.Ordering, hasName)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	if err := q.WithContext(ctx).Session(&gorm.Session{}).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count: %w", err)
-	}
-	if n == 0 || p.Offset >= int(n) {
-		return n, nil
-	}
-	limit := p.Limit
-	if limit <= 0 || limit > MaxPageSize {
-		limit = MaxPageSize
-	}
-	if err := q.WithContext(ctx).Order(order).Limit(limit).Offset(p.Offset).Find(out).Error; err != nil {
-		return 0, fmt.Errorf("list: %w", err)
-	}
-	return n, nil
-}
-
 // The API's collections list, load and delete their rows the same way; the
 // inserts and updates stay per table because each names its own columns
-// (and casts, e.g. ?::jsonb) in SQL.
-
-// listRows loads one page of the rows q selects; hasName says whether the
-// table may be ordered by name, and what names the list in errors.
-func listRows[T any](ctx context.Context, q *gorm.DB, p ListParams, hasName bool, what string) ([]T, int64, error) {
-	var out []T
-	n, err := listPage(ctx, q, p, hasName, &out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, n, nil
-}
+// (and casts, e.g. ?::jsonb) in SQL. listRows is in list_rows.go.
 
 // getRow loads the T with the given id; a missing row is a 404 with
 // notFoundMsg, and what names the row in other errors.

@@ -17,7 +17,7 @@ type RunFilter struct {
 }
 
 // ListRuns returns one page of runs (without jobs) and the total count.
-func (s *Store) ListRuns(ctx context.Context, f RunFilter, p ListParams) ([]Run, int64, error) {
+func (s *Store) ListRuns(ctx context.Context, f RunFilter, p ListParams) (*PageRows[Run], error) {
 	q := s.db.Model(&Run{})
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
@@ -25,7 +25,7 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter, p ListParams) ([]Run,
 	if f.DirectiveID != nil {
 		q = q.Where("directive_id = ?", *f.DirectiveID)
 	}
-	return listRows[Run](ctx, q, p, false, "runs")
+	return listRows[Run](ctx, q, s.db.Model(&Run{}), p, false, "runs")
 }
 
 // GetRunDetail loads a run with its jobs in position order.
@@ -151,7 +151,7 @@ func (s *Store) GetRunReport(ctx context.Context, id int64) (*RunReport, error) 
 	if err := db.Select("id, status, report_markdown, report_json").Take(&run, id).Error; err != nil {
 		return nil, notFound(fmt.Errorf("load run %d: %w", id, err), "Run not found")
 	}
-	arts, err := s.ListRunArtifacts(ctx, id)
+	arts, err := s.ListRunArtifacts(ctx, id, 0, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -10,11 +10,6 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
-// ListSchedules returns one page of schedules and the total count.
-func (s *Store) ListSchedules(ctx context.Context, p ListParams) ([]Schedule, int64, error) {
-	return listRows[Schedule](ctx, s.db.Model(&Schedule{}), p, true, "schedules")
-}
-
 // GetSchedule loads one schedule.
 func (s *Store) GetSchedule(ctx context.Context, id int64) (*Schedule, error) {
 	return getSchedule(s.db.WithContext(ctx), id, false)
@@ -116,12 +111,21 @@ func (s *Store) nextFor(tx *gorm.DB, sc *Schedule, explicit *time.Time) (time.Ti
 // a timing field changed, the client gave next_run_at, or the schedule gets
 // enabled without one. due_at follows in the same statement.
 func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Schedule) (*ScheduleWrite, error)) (*Schedule, error) {
+	return s.updateSchedule(ctx, id, false, edit)
+}
+
+// updateSchedule is UpdateSchedule; disableOnly marks a disable, the one
+// change a launch schedule accepts.
+func (s *Store) updateSchedule(ctx context.Context, id int64, disableOnly bool, edit func(cur Schedule) (*ScheduleWrite, error)) (*Schedule, error) {
 	var out Schedule
 	notify := false
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cur, err := getSchedule(tx, id, true)
 		if err != nil {
 			return err
+		}
+		if IsLaunchSchedule(cur) && !disableOnly {
+			return launchScheduleFrozen(cur)
 		}
 		w, err := edit(*cur)
 		if err != nil {
@@ -169,7 +173,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, id int64, edit func(cur Sche
 // next_run_at computes it (one-shot: now); disabling keeps a pending
 // ScheduledRun due, since its run already exists and must not hang pending.
 func (s *Store) SetScheduleEnabled(ctx context.Context, id int64, enabled bool) (*Schedule, error) {
-	return s.UpdateSchedule(ctx, id, func(cur Schedule) (*ScheduleWrite, error) {
+	return s.updateSchedule(ctx, id, !enabled, func(cur Schedule) (*ScheduleWrite, error) {
 		cur.Enabled = enabled
 		return &ScheduleWrite{Schedule: cur}, nil
 	})

@@ -15,6 +15,10 @@ type Fired struct {
 	JobID        int64
 	ScheduledFor time.Time
 	Duplicate    bool // the slot had already fired (unique key): nothing created
+	// WaitingRunID is set when the slot was skipped: the schedule's previous
+	// run (WaitingRunID) has not started yet, and a recurring schedule keeps
+	// at most one run waiting (docs/DESIGN.md §8). Nothing was created.
+	WaitingRunID int64
 }
 
 // FireSlot creates the run of the slot `slot` of a claimed schedule (through
@@ -55,6 +59,15 @@ func fireOnce(tx *gorm.DB, scheduleID int64, slot time.Time, row *newRun, out *F
 		return err
 	}
 	if out.Duplicate {
+		return nil
+	}
+	// A run that waits (its job not started: limits full, no replica free)
+	// already covers this slot; a second would only pile up behind it.
+	if err := tx.Raw(`SELECT coalesce(min(run_id), 0) FROM scheduled_runs WHERE schedule_id = ? AND status = 'pending'`,
+		scheduleID).Scan(&out.WaitingRunID).Error; err != nil {
+		return err
+	}
+	if out.WaitingRunID != 0 {
 		return nil
 	}
 	created, err := createRuns(tx, []newRun{*row})

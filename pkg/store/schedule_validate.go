@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"gorm.io/gorm"
@@ -31,7 +32,7 @@ func ValidateSchedule(sc *Schedule) map[string][]string {
 	switch {
 	case sc.Name == "":
 		add("name", "is required")
-	case len(sc.Name) > 200:
+	case utf8.RuneCountInString(sc.Name) > 200: // characters, as the column CHECK counts
 		add("name", "must be at most 200 characters")
 	}
 	if sc.Task == "" {

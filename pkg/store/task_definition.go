@@ -10,8 +10,8 @@ import (
 )
 
 // ListTasks returns one page of task definitions and the total count.
-func (s *Store) ListTasks(ctx context.Context, p ListParams) ([]TaskDefinition, int64, error) {
-	return listRows[TaskDefinition](ctx, s.db.Model(&TaskDefinition{}), p, true, "task definitions")
+func (s *Store) ListTasks(ctx context.Context, p ListParams) (*PageRows[TaskDefinition], error) {
+	return listRows[TaskDefinition](ctx, s.db.Model(&TaskDefinition{}), s.db.Model(&TaskDefinition{}), p, true, "task definitions")
 }
 
 // GetTask loads one task definition.

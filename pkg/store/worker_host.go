@@ -9,8 +9,8 @@ import (
 
 // ListWorkerHosts returns one page of worker hosts (TLS material is never
 // serialised: the model's tls_* fields are json:"-").
-func (s *Store) ListWorkerHosts(ctx context.Context, p ListParams) ([]WorkerHost, int64, error) {
-	return listRows[WorkerHost](ctx, s.db.Model(&WorkerHost{}), p, true, "worker hosts")
+func (s *Store) ListWorkerHosts(ctx context.Context, p ListParams) (*PageRows[WorkerHost], error) {
+	return listRows[WorkerHost](ctx, s.db.Model(&WorkerHost{}), s.db.Model(&WorkerHost{}), p, true, "worker hosts")
 }
 
 // GetWorkerHost loads one worker host.

@@ -17,10 +17,14 @@ import (
 // dockerDiag is what the engine says about a container since its last
 // triage, beside its logs.
 type dockerDiag struct {
-	State        string         `json:"state"`
-	ExitCode     int            `json:"exit_code"`
-	OOMKilled    bool           `json:"oom_killed"`
-	RestartCount int            `json:"restart_count"`
+	State        string `json:"state"`
+	ExitCode     int    `json:"exit_code"`
+	OOMKilled    bool   `json:"oom_killed"`
+	RestartCount int    `json:"restart_count"`
+	// Restarts counts the restarts seen in the window: a start after a die,
+	// whether a restart policy or `docker restart` did it (a policy's
+	// restart sends no "restart" event, only die then start).
+	Restarts     int            `json:"restarts"`
 	Health       string         `json:"health,omitempty"`
 	ImageID      string         `json:"image_id"`
 	ImageChanged bool           `json:"image_changed,omitempty"`
@@ -47,12 +51,20 @@ func diagnose(ctx context.Context, cli *client.Client, info container.InspectRes
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	msgs, errs := cli.Events(ctx, events.ListOptions{Since: since.Format(time.RFC3339Nano), Until: until.Format(time.RFC3339Nano), Filters: f})
+	died := false
 	for n := 0; n < maxEvents; n++ {
 		select {
 		case m := <-msgs:
 			action := string(m.Action)
 			switch {
+			case action == "start":
+				if !died {
+					continue
+				}
+				died = false
+				d.Restarts++
 			case action == "die":
+				died = true
 				d.Events["die"]++
 				if c := m.Actor.Attributes["exitCode"]; c != "" && c != "0" {
 					d.ExitCodes = append(d.ExitCodes, c)

@@ -43,13 +43,13 @@ func containerFindings(c *containerTriage) []finding {
 		add(sev, "exit", fmt.Sprintf("%s exited with code %d (%s now, %d die event(s))", c.Name, d.ExitCode, d.State, d.Events["die"]),
 			map[string]any{"exit_code": d.ExitCode, "exit_codes": d.ExitCodes, "die_events": d.Events["die"], "state": d.State}, 0)
 	}
-	if n := d.Events["restart"]; n > 0 {
+	if n := max(d.Restarts, d.Events["restart"]); n > 0 {
 		since := ""
 		if !d.FirstEvent.IsZero() {
 			since = " since " + d.FirstEvent.Format("15:04")
 		}
-		add("high", "restart", fmt.Sprintf("%s restarted %d× %s, restart count %d", c.Name, n, since, d.RestartCount),
-			map[string]any{"restart_events": n, "restart_count": d.RestartCount, "exit_codes": d.ExitCodes}, n)
+		add("high", "restart", fmt.Sprintf("%s restarted %d×%s, restart count %d", c.Name, n, since, d.RestartCount),
+			map[string]any{"restarts": n, "restart_events": d.Events["restart"], "restart_count": d.RestartCount, "exit_codes": d.ExitCodes}, n)
 	}
 	if d.Health == "unhealthy" || d.Events["health_status: unhealthy"] > 0 {
 		add("high", "health", fmt.Sprintf("%s healthcheck is %s (%d unhealthy transition(s))", c.Name, d.Health, d.Events["health_status: unhealthy"]),

@@ -73,7 +73,7 @@ func TestLogTriageOnRealContainers(t *testing.T) {
 		{logtriage.Error, "failed to connect to db <*> after <*> (request <*>", 5},
 		{logtriage.Warn, "cache miss ratio high: <*>", 3},
 		{logtriage.Error, "upstream timeout after <*>", 2},
-		{logtriage.Panic, "panic: runtime error: index out of range <*> with length <*>", 1},
+		{logtriage.Panic, "panic: runtime error: index out of range [<*>] with length <*>", 1},
 	}
 	for _, w := range want {
 		tp := findTemplate(c.Templates, w.level, w.substr)

@@ -33,15 +33,18 @@ func Explain(w io.Writer, lines, truth, pred []string, max int) {
 	var bads []bad
 	for id, preds := range byTruth {
 		n := 0
+		seen := map[string]bool{} // a template sharing several groups counts once
 		var mixed []string
 		for p, k := range preds {
 			n += k
 			for other := range byPred[p] {
-				if other != id {
+				if other != id && !seen[other] {
+					seen[other] = true
 					mixed = append(mixed, other)
 				}
 			}
 		}
+		sort.Strings(mixed)
 		if len(preds) > 1 || len(mixed) > 0 {
 			bads = append(bads, bad{id, n, len(preds), mixed})
 		}

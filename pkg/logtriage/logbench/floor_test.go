@@ -11,18 +11,21 @@ import (
 
 // rawFloor is the raw-line average grouping accuracy reached on the shared
 // LogHub sample (docs/BENCHMARKS.md); the miner must not fall below it.
-const rawFloor = 0.82
+const rawFloor = 0.96
 
 // TestGroupingAccuracyFloor scores log_triage's grouping on the shared
-// labelled logs (../shared/loghub from the repository root, or LOGHUB_DIR).
-// It is a floor on accuracy, not a timing; it skips when the data is absent.
+// labelled logs (LOGHUB_DIR, else ../shared/loghub beside the repository,
+// else /work/shared/loghub). It is a floor on accuracy, not a timing. The
+// data is not redistributed with cyberbrain (its licence is for research
+// use), so without it the test skips — unless CYBERBRAIN_REQUIRE_LOGHUB=1
+// (set by .ci/run when the data is there) makes that a failure.
 func TestGroupingAccuracyFloor(t *testing.T) {
-	dir := os.Getenv("LOGHUB_DIR")
+	dir := loghubDir()
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "loghub")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no labelled logs at %s (set LOGHUB_DIR): %v", dir, err)
+		if os.Getenv("CYBERBRAIN_REQUIRE_LOGHUB") == "1" {
+			t.Fatal("CYBERBRAIN_REQUIRE_LOGHUB=1 but no labelled logs found (set LOGHUB_DIR)")
+		}
+		t.Skip("no labelled logs found (set LOGHUB_DIR to the loghub folder)")
 	}
 	ds, err := logbench.Load(dir, "corrected")
 	if err != nil {
@@ -36,6 +39,20 @@ func TestGroupingAccuracyFloor(t *testing.T) {
 	if raw < rawFloor {
 		t.Errorf("raw-line average grouping accuracy %.3f fell below the floor %.2f (message column %.3f)", raw, rawFloor, msg)
 	}
+}
+
+// loghubDir is the first folder of labelled logs that exists, or "".
+func loghubDir() string {
+	for _, dir := range []string{os.Getenv("LOGHUB_DIR"),
+		filepath.Join("..", "..", "..", "..", "shared", "loghub"), "/work/shared/loghub"} {
+		if dir == "" {
+			continue
+		}
+		if _, err := os.Stat(dir); err == nil {
+			return dir
+		}
+	}
+	return ""
 }
 
 func TestGroupingAccuracyDefinition(t *testing.T) {

@@ -1,6 +1,7 @@
 // Command logger is the workload of the task integration tests: it prints
 // known log lines to stdout and stderr, more on SIGUSR1, and serves HTTP on
 // :8080 so the container has a port to publish. Built static, run FROM scratch.
+// LOGGER_MODE picks a failure for the diagnosis tests (see modes.go).
 package main
 
 import (
@@ -12,6 +13,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "health" {
+		os.Exit(healthCheck())
+	}
+	if runMode(os.Getenv("LOGGER_MODE")) {
+		return
+	}
 	secret := os.Getenv("LOGGER_SECRET")
 	if secret != "" {
 		// A container that is not allow-listed: its logs must never be read.
