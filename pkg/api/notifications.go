@@ -88,7 +88,7 @@ func (s *Server) channels() collection {
 	return crud[store.NotificationChannel, channelInput]{
 		list: s.st.ListNotificationChannels, get: s.st.GetNotificationChannel, create: s.st.SaveNotificationChannel,
 		update: s.st.SaveNotificationChannel, remove: s.st.DeleteNotificationChannel, apply: (*channelInput).apply,
-	}.collection()
+	}.collection(s)
 }
 
 // testChannel sends a test message through a channel now and answers with
@@ -216,7 +216,7 @@ func (s *Server) rules() collection {
 	return crud[store.NotificationRule, ruleInput]{
 		list: s.st.ListNotificationRules, get: s.st.GetNotificationRule, create: s.st.SaveNotificationRule,
 		update: s.st.SaveNotificationRule, remove: s.st.DeleteNotificationRule, apply: (*ruleInput).apply,
-	}.collection()
+	}.collection(s)
 }
 
 // listDeliveries serves the outbox, newest first, with every attempt:
@@ -241,5 +241,5 @@ func (s *Server) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return respondPage(c, items, n, p, page)
+	return respondPage(s, c, items, n, p, page)
 }

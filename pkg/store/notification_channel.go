@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
@@ -29,12 +31,15 @@ type NotificationChannel struct {
 func (NotificationChannel) TableName() string { return "notification_channels" }
 
 // ListNotificationChannels returns one page of channels.
-func (s *Store) ListNotificationChannels(ctx context.Context, p ListParams) ([]NotificationChannel, int64, error) {
-	out, n, err := listRows[NotificationChannel](ctx, s.db.Model(&NotificationChannel{}), p, true, "notification channels")
-	for i := range out {
-		out[i].fillSecretsSet()
-	}
-	return out, n, err
+func (s *Store) ListNotificationChannels(ctx context.Context, p ListParams) (*PageRows[NotificationChannel], error) {
+	return listRows[NotificationChannel](ctx, s.db.Model(&NotificationChannel{}), s.db.Model(&NotificationChannel{}), p, true, "notification channels")
+}
+
+// AfterFind lists the names of the set secrets on every loaded channel, so
+// no list path can forget it.
+func (c *NotificationChannel) AfterFind(*gorm.DB) error {
+	c.fillSecretsSet()
+	return nil
 }
 
 // GetNotificationChannel loads one channel, secrets included (for

@@ -163,11 +163,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter, p ListPara
 	if f.Event != "" {
 		q = q.Where("event = ?", f.Event)
 	}
-	out, n, err := listRows[Delivery](ctx, q, p, false, "notification deliveries")
+	page, err := listRows[Delivery](ctx, q, s.db.Model(&Delivery{}), p, false, "notification deliveries")
 	if err != nil {
 		return nil, 0, err
 	}
-	return out, n, s.loadAttempts(ctx, out)
+	out, err := page.All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("notification deliveries: %w", err)
+	}
+	return out, page.Count, s.loadAttempts(ctx, out)
 }
 
 func (s *Store) loadAttempts(ctx context.Context, ds []Delivery) error {

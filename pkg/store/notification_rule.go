@@ -31,8 +31,8 @@ type NotificationRule struct {
 func (NotificationRule) TableName() string { return "notification_rules" }
 
 // ListNotificationRules returns one page of rules.
-func (s *Store) ListNotificationRules(ctx context.Context, p ListParams) ([]NotificationRule, int64, error) {
-	return listRows[NotificationRule](ctx, s.db.Model(&NotificationRule{}), p, true, "notification rules")
+func (s *Store) ListNotificationRules(ctx context.Context, p ListParams) (*PageRows[NotificationRule], error) {
+	return listRows[NotificationRule](ctx, s.db.Model(&NotificationRule{}), s.db.Model(&NotificationRule{}), p, true, "notification rules")
 }
 
 // GetNotificationRule loads one rule.
