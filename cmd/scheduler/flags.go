@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/cmdutil"
@@ -29,6 +30,12 @@ func (o *options) check() error {
 	ck.Addr("metrics-addr", o.metricsAddr, true)
 	if err := containerspec.CheckPatterns(o.containers.Images); err != nil {
 		ck.Custom("--container-images: %v", err)
+	}
+	ck.Duration("notify-timeout", o.notifyTimeout, time.Second, 10*time.Minute, "a hung receiver must not hold a delivery for long")
+	if o.publicURL != "" {
+		if u, err := url.Parse(o.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ck.Custom("--public-url %q: must be an http or https URL like https://cyberbrain.example.com", o.publicURL)
+		}
 	}
 	return ck.Err()
 }

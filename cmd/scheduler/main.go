@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
+	"github.com/cyberbrain/cyberbrain/pkg/notify"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 	"github.com/cyberbrain/cyberbrain/pkg/version"
@@ -35,6 +37,8 @@ type options struct {
 	healthInterval  time.Duration
 	metricsAddr     string
 	containers      containerspec.Policy
+	publicURL       string
+	notifyTimeout   time.Duration
 }
 
 func main() { cmdutil.Execute(newRootCmd()) }
@@ -63,6 +67,8 @@ func newCommand(o *options) *cobra.Command {
 	cmdutil.DurationFlag(f, &o.healthInterval, "health-interval", 30*time.Second, "how often worker hosts are health-checked (by one replica at a time)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address (empty: off)")
 	containerspec.RegisterFlags(f, &o.containers)
+	f.StringVar(&o.publicURL, "public-url", "", "the dashboard's base URL (https://cyberbrain.example.com): notifications link to its run and host pages (empty: no links)")
+	cmdutil.DurationFlag(f, &o.notifyTimeout, "notify-timeout", 30*time.Second, "bound of one notification attempt (webhook request, SMTP exchange); the delivery lease is 4× this")
 	return cmd
 }
 
@@ -95,6 +101,7 @@ func run(ctx context.Context, o *options) error {
 		HealthCheck: func(ctx context.Context) error {
 			return dockerhost.CheckAllHosts(ctx, st, pool, log, o.healthInterval)
 		},
+		Notify: &notify.Config{Sender: &notify.Sender{PublicURL: strings.TrimRight(o.publicURL, "/")}, SendTimeout: o.notifyTimeout},
 	})
 	if err != nil {
 		return err

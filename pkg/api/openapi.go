@@ -66,6 +66,21 @@ var requestSchemas = obj{
 		"base_url": obj{"type": "string"}, "tls_ca": tlsField, "tls_cert": tlsField, "tls_key": tlsField,
 		"tls_verify": obj{"type": "boolean"}, "capabilities": obj{"type": "object"}, "enabled": obj{"type": "boolean"},
 	}},
+	"NotificationChannel": obj{"type": "object", "required": []string{"name", "kind"}, "properties": obj{
+		"name": obj{"type": "string"}, "kind": obj{"type": "string", "enum": domain.Strings(domain.ChannelKinds)},
+		"enabled": obj{"type": "boolean"}, "settings": obj{"type": "object"},
+		"secrets": obj{"type": "object", "writeOnly": true, "description": "url, secret, token, password; never " +
+			"returned (GET shows secrets_set, their names). An absent key keeps its value; \"\" or null removes it."},
+	}},
+	"NotificationRule": obj{"type": "object", "required": []string{"name", "event", "channel_id"}, "properties": obj{
+		"name": obj{"type": "string"}, "enabled": obj{"type": "boolean"},
+		"event":      obj{"type": "string", "enum": domain.Strings(domain.EventKinds)},
+		"channel_id": obj{"type": "integer"}, "worker_host_id": obj{"type": "integer", "nullable": true},
+		"task_type": obj{"type": "string"}, "schedule_id": obj{"type": "integer", "nullable": true},
+		"min_severity":     obj{"type": "string", "enum": domain.Severities},
+		"cooldown_seconds": obj{"type": "integer", "minimum": 0},
+		"digest":           obj{"type": "string", "enum": domain.Strings(domain.DigestModes)},
+	}},
 	"Error": obj{"type": "object", "required": []string{"error"}, "properties": obj{
 		"error":  obj{"type": "string"},
 		"fields": obj{"type": "object", "additionalProperties": obj{"type": "array", "items": obj{"type": "string"}}},

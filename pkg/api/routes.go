@@ -96,5 +96,13 @@ func (s *Server) register() {
 
 	s.add(route{Method: get, Path: "/api/artifacts/:id", Tag: "artifacts", Summary: "Artifact metadata"}, getByID(s.artifactMeta))
 	s.add(route{Method: get, Path: "/api/artifacts/:id/download", Tag: "artifacts", Summary: "Artifact bytes with their content type"}, s.downloadArtifact)
+	s.crud("/api/notification-channels", "notification-channels", "NotificationChannel", s.channels())
+	s.add(route{Method: post, Path: "/api/notification-channels/:id/test", Tag: "notification-channels",
+		Summary: "Send a test message now; answers with the recorded delivery"}, s.testChannel)
+	s.crud("/api/notification-rules", "notification-rules", "NotificationRule", s.rules())
+	s.add(route{Method: get, Path: "/api/notification-deliveries", Tag: "notification-deliveries",
+		Summary: "Outbox deliveries with their attempts, newest first",
+		Query:   append([]string{"status", "channel", "event"}, pageQuery...)}, s.listDeliveries)
+
 	s.add(route{Method: get, Path: "/api/token-stats", Tag: "token-stats", Summary: "LLM token totals, overall and per model (never text)"}, s.tokenStats)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
 	"github.com/cyberbrain/cyberbrain/pkg/launcher"
+	"github.com/cyberbrain/cyberbrain/pkg/notify"
 	"github.com/cyberbrain/cyberbrain/pkg/outage"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
@@ -59,6 +60,9 @@ type Config struct {
 	// ContainerPolicy bounds what container task definitions may ask for
 	// (allowed images and mounts); the zero value allows no image.
 	ContainerPolicy containerspec.Policy
+	// Notifier sends the test messages of POST
+	// /api/notification-channels/{id}/test/; nil: a default notify.Sender.
+	Notifier *notify.Sender
 }
 
 // Launcher creates a launch's run (pkg/launcher's Batcher, or the store).

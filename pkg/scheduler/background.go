@@ -14,6 +14,9 @@ func (s *Scheduler) startBackground(ctx context.Context, listen bool) {
 	// The completer's context is the execution context: a kill stops its
 	// writes; a graceful stop drains it first (see stopBackground).
 	s.completer.Start(s.execCtx)
+	if s.deliverer != nil { // like the completer: a kill stops its sends and writes
+		s.deliverer.Start(s.execCtx)
+	}
 	// Heartbeats outlive ctx: jobs still finishing after SIGTERM keep
 	// their leases until execCtx ends.
 	s.bg.Go(s.heartbeat)
@@ -28,6 +31,9 @@ func (s *Scheduler) startBackground(ctx context.Context, listen bool) {
 func (s *Scheduler) stopBackground() {
 	s.execWG.Wait()
 	s.completer.Stop()
+	if s.deliverer != nil {
+		s.deliverer.Stop()
+	}
 	s.execCancel(errShutdown)
 	s.bgCancel()
 	s.bg.Wait()

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cyberbrain/cyberbrain/pkg/notify"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 )
@@ -47,6 +48,10 @@ type Config struct {
 	// results are dropped and the jobs left to lease expiry and rescue.
 	CompleteTries  int
 	CompleteGiveUp time.Duration
+
+	// Notify, when set, runs a notification deliverer in this replica
+	// (Store, Claimant, Logger and Paused are filled in from the replica).
+	Notify *notify.Config
 
 	// Clock is the Go-side clock for cadences and backoff (default the wall
 	// clock); leases and due times use the database's clock regardless.

@@ -56,6 +56,9 @@ func startReplica(t *testing.T, st *store.Store, name string, reg tasks.Registry
 		t.Fatal(err)
 	}
 	s.TestSignals.Init(t) // before Run: Init is not synchronised with the signalling
+	if d := s.Deliverer(); d != nil {
+		d.TestSignals.Init(t)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &replica{Scheduler: s, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- s.Run(ctx) }()

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cyberbrain/cyberbrain/pkg/notify"
 	"github.com/cyberbrain/cyberbrain/pkg/outage"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
@@ -35,6 +36,7 @@ type Scheduler struct {
 	execWG     sync.WaitGroup
 
 	completer *completer
+	deliverer *notify.Deliverer // nil unless Config.Notify
 
 	// Every background goroutine (heartbeat, listener, maintenance) runs
 	// in bg, so shutdown can wait for all of them; bgCtx ends them.
@@ -81,6 +83,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.idle.every = cfg.Interval
 	s.outage = outage.New(s.log, "database", outage.DefaultEvery)
 	s.completer = s.newCompleter()
+	s.deliverer = s.newDeliverer()
 	s.execCtx, s.execCancel = context.WithCancelCause(context.Background())
 	return s, nil
 }
@@ -90,6 +93,9 @@ func (s *Scheduler) Claimant() string { return s.cfg.Claimant }
 
 // Nudge wakes the loop as a NOTIFY would.
 func (s *Scheduler) Nudge() {
+	if s.deliverer != nil {
+		s.deliverer.Nudge()
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:

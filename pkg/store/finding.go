@@ -43,7 +43,7 @@ func (tx *Tx) SaveFindings(ctx context.Context, fs []Finding) error {
 	if err := tx.db.WithContext(ctx).Omit("ID", "CreatedAt").Create(&fs).Error; err != nil {
 		return fmt.Errorf("save %d findings of job %d: %w", len(fs), fs[0].JobID, err)
 	}
-	return nil
+	return notifyFindings(tx.db.WithContext(ctx), fs)
 }
 
 // ListFindings returns one page of findings, newest first (then by rank).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // HostHealth is the outcome of one health check of a worker host's engine.
@@ -26,7 +28,17 @@ func (s *Store) RecordHostHealth(ctx context.Context, hostID int64, h HostHealth
 	if h.GPUs != nil {
 		gpus = *h.GPUs
 	}
-	res := s.db.WithContext(ctx).Exec(`
+	// The previous verdict is read under the row lock, so of two checks
+	// racing, only the one that changes it enqueues a transition event.
+	err := s.withRetry(ctx, func(tx *gorm.DB) error {
+		var prev struct {
+			Name    string
+			Healthy *bool
+		}
+		if err := tx.Raw(`SELECT name, healthy FROM worker_hosts WHERE id = ? FOR UPDATE`, hostID).Scan(&prev).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`
 UPDATE worker_hosts SET
     healthy = ?,
     last_checked_at = now(),
@@ -36,9 +48,13 @@ UPDATE worker_hosts SET
     capabilities = CASE WHEN ?::int IS NOT NULL AND capabilities->'gpus' IS NULL
                         THEN jsonb_set(capabilities, '{gpus}', to_jsonb(?::int)) ELSE capabilities END
 WHERE id = ?`,
-		h.Healthy, h.Healthy, h.Error, h.EngineVersion, h.EngineVersion, gpus, gpus, hostID)
-	if res.Error != nil {
-		return fmt.Errorf("record health of worker host %d: %w", hostID, res.Error)
+			h.Healthy, h.Healthy, h.Error, h.EngineVersion, h.EngineVersion, gpus, gpus, hostID).Error; err != nil {
+			return err
+		}
+		return notifyHostTransition(tx, hostID, prev.Name, prev.Healthy, h)
+	})
+	if err != nil {
+		return fmt.Errorf("record health of worker host %d: %w", hostID, err)
 	}
 	return nil
 }

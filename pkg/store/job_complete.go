@@ -110,6 +110,9 @@ func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish)
 		if err := s.saveAccepted(ctx, tx, batch, res); err != nil {
 			return err
 		}
+		if err := notifyGPUHotspots(tx, res.Accepted); err != nil {
+			return err
+		}
 		runIDs := make([]int64, 0, len(res.Accepted))
 		for _, a := range res.Accepted {
 			runIDs = append(runIDs, a.RunID)

@@ -18,6 +18,9 @@ type Rescued struct {
 	MaxAttempts int
 	LostBy      string
 	Status      domain.JobStatus // pending (retried) or failed
+	TaskType    string
+	HostID      *int64 `gorm:"column:worker_host_id"`
+	ScheduleID  *int64
 }
 
 // RescueExpired finds running jobs whose lease expired (their replica died or
@@ -70,7 +73,8 @@ func (s *Store) rescue(ctx context.Context, where string, args []any, limit int,
 	var out []Rescued
 	err := s.withRetry(ctx, func(tx *gorm.DB) error {
 		out = nil
-		q := `SELECT id, run_id, attempt, max_attempts, claimed_by AS lost_by FROM jobs
+		q := `SELECT id, run_id, attempt, max_attempts, claimed_by AS lost_by,
+			task_type, worker_host_id, schedule_id FROM jobs
 			WHERE status = 'running' AND claimed_until < now() ` + where + `
 			ORDER BY claimed_until, id LIMIT ? FOR UPDATE SKIP LOCKED`
 		if err := tx.Raw(q, append(args, limit)...).Scan(&out).Error; err != nil {
@@ -102,6 +106,9 @@ func (s *Store) rescue(ctx context.Context, where string, args []any, limit int,
 			runIDs[i] = r.RunID
 		}
 		if err := tx.Exec(sqlRescue, jsonArg(rows)).Error; err != nil {
+			return err
+		}
+		if err := notifyAttemptsLost(tx, out); err != nil {
 			return err
 		}
 		_, err := aggregateRuns(tx, runIDs)

@@ -81,6 +81,12 @@ func rowID(v any) int64 {
 		return r.ID
 	case *ContainerAllowlistEntry:
 		return r.ID
+	case *NotificationChannel:
+		return r.ID
+	case *NotificationRule:
+		return r.ID
+	case *Delivery:
+		return r.ID
 	}
 	panic(fmt.Sprintf("store: %T is not a listed model", v))
 }

@@ -28,6 +28,7 @@ func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 	// committed while this transaction waited for them.
 	var jobs []reportJob
 	if err := tx.Raw(`SELECT run_id, id, task_type, status, attempt, started_at, completed_at, error_message,
+			schedule_id, worker_host_id,
 			coalesce(result->>'summary', '') AS summary,
 			coalesce((SELECT convert_from(a.content, 'UTF8') FROM artifacts a
 			          WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), '') AS section,
@@ -50,6 +51,9 @@ func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 		if moved || u.Markdown != "" {
 			updates = append(updates, u)
 		}
+	}
+	if err := notifyRunsFailed(tx, runs, changed, byRun); err != nil {
+		return nil, err
 	}
 	if len(updates) == 0 {
 		return changed, nil
@@ -114,6 +118,8 @@ type reportJob struct {
 	StartedAt    *time.Time
 	CompletedAt  *time.Time
 	ErrorMessage string
+	ScheduleID   *int64
+	WorkerHostID *int64
 	Summary      string
 	Section      string
 	Artifacts    json.RawMessage
