@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,12 +25,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func startProcess(t *testing.T, dbURL, claimant string) (*exec.Cmd, *bytes.Buffer) {
+// startProcess starts a scheduler process (this test binary, see TestMain)
+// with a 2 s lease and a 1 s poll; extra flags follow.
+func startProcess(t *testing.T, dbURL, claimant string, extra ...string) (*exec.Cmd, *logBuffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "--claimant", claimant, "--claim-ttl", "2s", "--interval", "1", "--log-format", "json")
+	args := append([]string{"--claimant", claimant, "--claim-ttl", "2s", "--interval", "1", "--log-format", "json"}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "CYBERBRAIN_TEST_AS_SCHEDULER=1", "DATABASE_URL="+dbURL)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +41,26 @@ func startProcess(t *testing.T, dbURL, claimant string) (*exec.Cmd, *bytes.Buffe
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	return cmd, &out
+	return cmd, out
+}
+
+// logBuffer is a process's output, written by exec's copying goroutine
+// while the test may read it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // SIGKILL of a real scheduler process in the middle of a job: after
@@ -83,7 +107,7 @@ func TestSIGKILLedSchedulerLeavesNoRunUnfinished(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool, logs *bytes.Buffer) {
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool, logs fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
