@@ -30,10 +30,31 @@ if [ "${FUZZ_ONLY:-0}" != 1 ]; then
   go test -race -count=1 -timeout 20m ${TEST_FLAGS:-} ./...
 fi
 
+# fuzz_one runs one target. Go 1.26's fuzz coordinator can end a run that
+# found nothing with a bare "context deadline exceeded" when -fuzztime expires
+# on a loaded machine (go.dev/issue/75804, fixed in Go 1.27): such a run is
+# tried once more, and tolerated if it flakes again the same way. A real
+# finding always writes its input under testdata/fuzz and fails the build.
+fuzz_one() {
+  local pkg=$1 target=$2 out try
+  for try in 1 2; do
+    if out=$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZ_TIME:-5s}" "$pkg" 2>&1); then
+      echo "$out" | tail -1
+      return 0
+    fi
+    if echo "$out" | grep -q 'Failing input written' || ! echo "$out" | grep -q 'context deadline exceeded'; then
+      echo "$out"
+      return 1
+    fi
+    echo "fuzz: $target hit Go's -fuzztime deadline race (no failing input); try $try of 2"
+  done
+  echo "fuzz: $target: tolerated the deadline race twice (nothing found)"
+}
+
 echo "== fuzz pass (${FUZZ_TIME:-5s} per target)"
 while read -r pkg target; do
   [ -n "$pkg" ] || continue
-  go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZ_TIME:-5s}" "$pkg"
+  fuzz_one "$pkg" "$target"
 done < <(grep -rl --include='*_test.go' '^func Fuzz' pkg | while read -r f; do
   dir=$(dirname "$f")
   grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //' | sed "s|^|./$dir |"

@@ -37,10 +37,8 @@ func (t Timing) Validate() map[string]string {
 			errs["interval_minutes"] = "must be at most ten years"
 		}
 	case ScheduleCron:
-		if spec, err := ParseCron(t.CronExpr); err != nil {
+		if _, err := cronSchedule(t.CronExpr); err != nil {
 			errs["cron_expr"] = err.Error()
-		} else if every, ok := spec.(cron.ConstantDelaySchedule); ok && every.Delay < MinSchedulePeriod {
-			errs["cron_expr"] = fmt.Sprintf("fires every %s: the shortest period of any schedule is %s (@every 1m)", every.Delay, MinSchedulePeriod)
 		}
 	default:
 		errs["schedule_type"] = "must be one of one_shot, interval, cron"
@@ -65,6 +63,19 @@ func ParseCron(expr string) (cron.Schedule, error) {
 		return nil, fmt.Errorf("invalid cron expression %q: %v", expr, err)
 	}
 	return s, nil
+}
+
+// cronSchedule is ParseCron plus the minimum period, so a schedule that
+// would not validate has no next slot either.
+func cronSchedule(expr string) (cron.Schedule, error) {
+	spec, err := ParseCron(expr)
+	if err != nil {
+		return nil, err
+	}
+	if every, ok := spec.(cron.ConstantDelaySchedule); ok && every.Delay < MinSchedulePeriod {
+		return nil, fmt.Errorf("fires every %s: the shortest period of any schedule is %s (@every 1m)", every.Delay, MinSchedulePeriod)
+	}
+	return spec, nil
 }
 
 // LoadLocation loads an IANA time zone; empty means UTC.
@@ -112,7 +123,7 @@ func (t Timing) NextAfter(anchor, now time.Time) (time.Time, error) {
 }
 
 func (t Timing) nextCron(after time.Time) (time.Time, error) {
-	spec, err := ParseCron(t.CronExpr)
+	spec, err := cronSchedule(t.CronExpr)
 	if err != nil {
 		return time.Time{}, err
 	}
