@@ -234,7 +234,9 @@ func TestFindingEventsBySeverityInTheFinishTransaction(t *testing.T) {
 	}
 
 	res := finish(t, st, "a", store.Finish{JobID: j.ID, Attempt: 1, Outcome: store.FinishCompleted, Result: store.JSON(`{"summary": "s"}`),
-		Save: func(ctx context.Context, tx *store.Tx, job store.FinishedJob) error { return tx.SaveFindings(ctx, findings(job)) }})
+		Save: func(ctx context.Context, tx *store.Tx, job store.FinishedJob) error {
+			return tx.SaveFindings(ctx, findings(job))
+		}})
 	if len(res.Accepted) != 1 {
 		t.Fatalf("finish: %+v", res)
 	}
