@@ -161,11 +161,29 @@ type FindingData struct {
 // is the container and kind: a cooldown is "no more than one message per
 // container and kind per N minutes".
 func notifyFindings(tx *gorm.DB, fs []Finding) error {
+	// Rules may filter on the schedule of the finding's job.
+	var jobIDs []int64
+	for _, f := range fs {
+		if !slices.Contains(jobIDs, f.JobID) {
+			jobIDs = append(jobIDs, f.JobID)
+		}
+	}
+	var jobs []struct {
+		ID         int64
+		ScheduleID *int64
+	}
+	if err := tx.Raw(`SELECT id, schedule_id FROM jobs WHERE id = ANY(?)`, Int64s(jobIDs)).Scan(&jobs).Error; err != nil {
+		return fmt.Errorf("load schedules of findings' jobs: %w", err)
+	}
+	schedule := map[int64]*int64{}
+	for _, j := range jobs {
+		schedule[j.ID] = j.ScheduleID
+	}
 	for _, f := range fs {
 		host := f.WorkerHostID
 		ev := NotifyEvent{Kind: domain.EventFinding, Key: fmt.Sprintf("finding:%d", f.ID),
 			Subject: fmt.Sprintf("host:%d/container:%s/kind:%s", host, f.ContainerName, f.Kind),
-			HostID:  &host, Tasks: []string{"log_triage"}, Severity: f.Severity,
+			HostID:  &host, Tasks: []string{"log_triage"}, ScheduleID: schedule[f.JobID], Severity: f.Severity,
 			Payload: FindingData{FindingID: f.ID, RunID: f.RunID, JobID: f.JobID, WorkerHostID: host,
 				Container: f.ContainerName, Severity: f.Severity, Kind: f.Kind, Statement: f.Statement}}
 		if err := enqueueEvent(tx, ev); err != nil {
