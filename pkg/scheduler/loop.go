@@ -84,6 +84,19 @@ func (s *Scheduler) sleep(ctx context.Context, failed bool) {
 	}
 }
 
+// maxLoggedNames bounds the schedule names one claim logs: a burst of
+// launches claims hundreds at once, and their names would flood the log.
+const maxLoggedNames = 10
+
+// claimedLine is the claim's log line: the count and at most
+// maxLoggedNames names.
+func claimedLine(names []string) string {
+	if len(names) <= maxLoggedNames {
+		return fmt.Sprintf("Claimed %d due schedule(s): %q", len(names), names)
+	}
+	return fmt.Sprintf("Claimed %d due schedule(s): %q and %d more", len(names), names[:maxLoggedNames], len(names)-maxLoggedNames)
+}
+
 // failedPassRetry is the longest wait after a failed pass.
 const failedPassRetry = time.Second
 
@@ -141,7 +154,8 @@ func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
 			release = append(release, c.ID)
 		}
 	}
-	s.log.Info(fmt.Sprintf("Claimed %d due schedule(s): %q", len(claimed), names), zap.Strings("schedules", names))
+	shown := names[:min(len(names), maxLoggedNames)]
+	s.log.Info(claimedLine(names), zap.Int("claimed", len(names)), zap.Strings("schedules", shown))
 	if hook := s.afterClaim.Load(); hook != nil {
 		(*hook)()
 	}
