@@ -42,9 +42,11 @@ type Envelope struct {
 	Data       json.RawMessage  `json:"data"`
 }
 
-// DefaultDeliveryAttempts bounds the tries of one delivery (with backoff
-// from 1 s up to 5 min, about 10 minutes in all) before it is failed.
-const DefaultDeliveryAttempts = 8
+// DefaultDeliveryAttempts bounds the tries of one delivery before it is
+// failed: with the backoff of 1, 2, 4 … s capped at 5 min, the waits between
+// 11 tries add up to about 13 minutes, so a receiver restarted or redeployed
+// meanwhile still gets the message.
+const DefaultDeliveryAttempts = 11
 
 // Notify enqueues ev for every rule that matches it, in this transaction.
 func (tx *Tx) Notify(ctx context.Context, ev NotifyEvent) error {
