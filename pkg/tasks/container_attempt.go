@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,10 +81,32 @@ func (a *attempt) create(ctx context.Context) error {
 		if !cerrdefs.IsConflict(err) || try > 0 {
 			return dockerhost.Classify(a.host, "create container", err)
 		}
-		if err := removeForce(ctx, a.cli, a.name, a.grace); err != nil {
-			return dockerhost.Classify(a.host, "remove the stale container of an earlier attempt", err)
+		if err := a.removeEarlier(ctx); err != nil {
+			return err
 		}
 	}
+}
+
+// removeEarlier removes the container holding the job's name when it is an
+// earlier attempt's. One of a later attempt means this attempt lost its lease
+// while it was paused (the job was rescued and retried): it must not touch
+// the retry's container, so it fails as retryable and its fenced end is
+// refused like any lost attempt's.
+func (a *attempt) removeEarlier(ctx context.Context) error {
+	cur, err := a.cli.ContainerInspect(ctx, a.name)
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return dockerhost.Classify(a.host, "inspect the job's container", err)
+	}
+	if err == nil && cur.Config != nil {
+		if n, perr := strconv.Atoi(cur.Config.Labels[LabelAttempt]); perr == nil && n > a.job.Attempt {
+			return domain.Retryable(fmt.Errorf("attempt %d of job %d is running in %s: this attempt %d lost the job",
+				n, a.job.ID, a.name, a.job.Attempt))
+		}
+	}
+	if err := removeForce(ctx, a.cli, a.name, a.grace); err != nil {
+		return dockerhost.Classify(a.host, "remove the stale container of an earlier attempt", err)
+	}
+	return nil
 }
 
 // config maps the checked spec onto the engine's: never privileged, no host
