@@ -88,7 +88,7 @@ func run(ctx context.Context, o *options) error {
 		Store:           st,
 		Logger:          log,
 		Tasks:           tasks.Default(pool, tasks.LLMConfigFromEnv()),
-		Containers:      tasks.Container(pool, st, tasks.ContainerOptions{Policy: o.containers}),
+		Containers:      tasks.Container(pool, st, st, tasks.ContainerOptions{Policy: o.containers}),
 		Claimant:        o.claimant,
 		Interval:        o.interval,
 		MaxClaim:        o.maxClaim,

@@ -51,13 +51,8 @@ func TestSIGKILLedSchedulerContainerIsRemovedBeforeRetry(t *testing.T) {
 	policy := containerspec.Policy{Images: []string{img}}
 	key := fmt.Sprintf("sigkill_ct_%d", time.Now().UnixNano()%1e12)
 
-	// Every test database numbers its jobs from 1, and the engine is shared
-	// with other packages' tests: the rescue finds a job's containers by its
-	// job label (and the container is named after the job id), so keep this
-	// job's id apart from theirs.
-	if err := db.Exec(`SELECT setval('jobs_id_seq', ?)`, 1e6+time.Now().UnixNano()%1e9).Error; err != nil {
-		t.Fatal(err)
-	}
+	// Its job is job 1, as in every other test database on the shared
+	// engine: the installation label keeps the rescue to this one's.
 	w := watchEngine(t, key)
 
 	// The operator defines the task through the API (its own allow-list)
@@ -89,6 +84,12 @@ func TestSIGKILLedSchedulerContainerIsRemovedBeforeRetry(t *testing.T) {
 	})
 	if a := first.Actor.Attributes; a[tasks.LabelJob] != jobLabel || a[tasks.LabelClaimant] != "victim" {
 		t.Fatalf("first container's labels = %v, want job %d of claimant victim", a, job)
+	}
+	// The victim process read the same installation id as this store: the
+	// survivor's rescue finds the container by it.
+	if install, err := st.InstallationID(ctx); err != nil || first.Actor.Attributes[tasks.LabelInstallation] != install {
+		t.Fatalf("first container's installation = %q, want this database's %q (%v)",
+			first.Actor.Attributes[tasks.LabelInstallation], install, err)
 	}
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -175,7 +176,7 @@ func startSurvivor(t *testing.T, st *store.Store, policy containerspec.Policy) *
 		Store:           st,
 		Logger:          zaptest.NewLogger(t).Named("survivor"),
 		Tasks:           tasks.Registry{},
-		Containers:      tasks.Container(pool, st, tasks.ContainerOptions{Policy: policy, StopGrace: time.Second}),
+		Containers:      tasks.Container(pool, st, st, tasks.ContainerOptions{Policy: policy, StopGrace: time.Second}),
 		Claimant:        "survivor",
 		Interval:        time.Second,
 		ClaimTTL:        2 * time.Second,

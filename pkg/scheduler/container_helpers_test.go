@@ -54,7 +54,7 @@ func newCRig(t *testing.T, st *store.Store, cmd []string, set string) *cRig {
 	pool := dockerhost.NewPool()
 	t.Cleanup(pool.Close)
 	r := &cRig{t: t, st: st, cli: cli, key: key, seen: map[string]bool{},
-		runner: tasks.Container(pool, st, tasks.ContainerOptions{Policy: containerspec.Policy{Images: []string{img}},
+		runner: tasks.Container(pool, st, st, tasks.ContainerOptions{Policy: containerspec.Policy{Images: []string{img}},
 			StopGrace: time.Second, NamePrefix: key})}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() {

@@ -28,6 +28,7 @@ type Store struct {
 	timeout time.Duration
 
 	notifier *notifier
+	install  installation
 
 	closeOnce sync.Once
 }

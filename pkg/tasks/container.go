@@ -34,8 +34,8 @@ type ContainerOptions struct {
 	// when its attempt ends early (timeout, cancel, lease lost); default 10 s.
 	StopGrace time.Duration
 	// NamePrefix starts every container's name (default "cyberbrain"); the
-	// name ends with the job id, so deployments sharing an engine need
-	// distinct prefixes.
+	// installation id and the job id follow, so deployments sharing an
+	// engine need no distinct prefixes.
 	NamePrefix string
 }
 
@@ -45,18 +45,20 @@ type ContainerOptions struct {
 type ContainerTask struct {
 	pool  EngineClients
 	specs ContainerSpecs
+	inst  Installation
 	opt   ContainerOptions
 }
 
-// Container returns the runner of container tasks.
-func Container(pool EngineClients, specs ContainerSpecs, opt ContainerOptions) *ContainerTask {
+// Container returns the runner of container tasks; inst names the
+// installation its containers belong to.
+func Container(pool EngineClients, specs ContainerSpecs, inst Installation, opt ContainerOptions) *ContainerTask {
 	if opt.NamePrefix == "" {
 		opt.NamePrefix = "cyberbrain"
 	}
 	if opt.StopGrace <= 0 {
 		opt.StopGrace = 10 * time.Second
 	}
-	return &ContainerTask{pool: pool, specs: specs, opt: opt}
+	return &ContainerTask{pool: pool, specs: specs, inst: inst, opt: opt}
 }
 
 // Run executes one attempt; see docs/TASKS.md, "Container tasks".
@@ -65,12 +67,16 @@ func (t *ContainerTask) Run(ctx context.Context, env Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	install, err := t.installation(ctx)
+	if err != nil {
+		return nil, domain.Retryable(err)
+	}
 	cli, err := hostClient(t.pool, env)
 	if err != nil {
 		return nil, err
 	}
-	a := &attempt{cli: cli, host: env.Host, job: env.Job, spec: sp, grace: t.opt.StopGrace,
-		name: jobContainerName(t.opt.NamePrefix, env.Job.ID)}
+	a := &attempt{cli: cli, host: env.Host, job: env.Job, spec: sp, grace: t.opt.StopGrace, install: install,
+		name: jobContainerName(t.opt.NamePrefix, install, env.Job.ID)}
 	return a.run(ctx)
 }
 
@@ -106,16 +112,30 @@ func (t *ContainerTask) spec(ctx context.Context, j store.Job) (*containerspec.S
 // those kept for inspection: the rescuer calls it before a lost attempt is
 // retried, so the retry never runs beside it.
 func (t *ContainerTask) Clear(ctx context.Context, host *store.WorkerHost, jobID int64) error {
+	install, err := t.installation(ctx)
+	if err != nil {
+		return err
+	}
 	cli, err := t.pool.Client(host)
 	if err != nil {
 		return err
 	}
-	return clearJob(ctx, cli, host, jobContainerName(t.opt.NamePrefix, jobID), jobID, t.opt.StopGrace)
+	return clearJob(ctx, cli, host, jobRef{install: install, id: jobID,
+		name: jobContainerName(t.opt.NamePrefix, install, jobID)}, t.opt.StopGrace)
 }
 
-// jobContainerName is the engine-wide unique name of a job's live container.
-func jobContainerName(prefix string, jobID int64) string {
-	return fmt.Sprintf("%s-job-%d", prefix, jobID)
+func (t *ContainerTask) installation(ctx context.Context) (string, error) {
+	id, err := t.inst.InstallationID(ctx)
+	if err != nil {
+		return "", fmt.Errorf("container task: %w", err)
+	}
+	return id, nil
+}
+
+// jobContainerName is the engine-wide unique name of a job's live container:
+// job ids are unique only within an installation.
+func jobContainerName(prefix, install string, jobID int64) string {
+	return fmt.Sprintf("%s-%s-job-%d", prefix, install, jobID)
 }
 
 // Labels naming what a container belongs to.
@@ -125,9 +145,13 @@ const (
 	LabelAttempt  = "org.cyberbrain.attempt"
 	LabelClaimant = "org.cyberbrain.claimant"
 	LabelTask     = "org.cyberbrain.task"
+	// LabelInstallation is the installation id (store.InstallationID): run
+	// and job ids repeat across installations sharing an engine.
+	LabelInstallation = "org.cyberbrain.installation"
 )
 
-func labels(j store.Job) map[string]string {
+func labels(j store.Job, install string) map[string]string {
 	return map[string]string{LabelRun: fmt.Sprint(j.RunID), LabelJob: fmt.Sprint(j.ID),
-		LabelAttempt: fmt.Sprint(j.Attempt), LabelClaimant: j.ClaimedBy, LabelTask: j.TaskType}
+		LabelAttempt: fmt.Sprint(j.Attempt), LabelClaimant: j.ClaimedBy, LabelTask: j.TaskType,
+		LabelInstallation: install}
 }

@@ -26,9 +26,11 @@ type attempt struct {
 	job   store.Job
 	spec  *containerspec.Spec
 	grace time.Duration
-	name  string // the job's container name
-	id    string // container id once created
-	out   *output
+	// install is the installation id, labelled on the container.
+	install string
+	name    string // the job's container name
+	id      string // container id once created
+	out     *output
 }
 
 // cleanupTimeout bounds the stop and removal that follow an attempt, which
@@ -116,7 +118,7 @@ func (a *attempt) config() (*container.Config, *container.HostConfig) {
 	for k, v := range a.spec.Env {
 		env = append(env, k+"="+v)
 	}
-	cfg := &container.Config{Image: a.spec.Image, Cmd: a.spec.Command, Env: env, Labels: labels(a.job)}
+	cfg := &container.Config{Image: a.spec.Image, Cmd: a.spec.Command, Env: env, Labels: labels(a.job, a.install)}
 	hc := &container.HostConfig{
 		NetworkMode: container.NetworkMode(a.spec.Network),
 		SecurityOpt: []string{"no-new-privileges"},

@@ -83,17 +83,31 @@ func removeForce(ctx context.Context, cli *client.Client, id string, grace time.
 	return nil
 }
 
+// jobRef names one job's containers on an engine that other installations
+// may share: the job id alone is not unique there.
+type jobRef struct {
+	install string
+	id      int64
+	name    string // of the live container
+}
+
+// filter matches the job's containers: both labels, since the engine ANDs
+// label filters.
+func (j jobRef) filter() filters.Args {
+	return filters.NewArgs(filters.Arg("label", fmt.Sprintf("%s=%d", LabelJob, j.id)),
+		filters.Arg("label", LabelInstallation+"="+j.install))
+}
+
 // clearJob stops and removes the job's containers on the host, found by
 // label: the live one (named after the job) and any still running; stopped
 // containers kept for inspection (renamed after their attempt) stay.
-func clearJob(ctx context.Context, cli *client.Client, host *store.WorkerHost, name string, jobID int64, grace time.Duration) error {
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true,
-		Filters: filters.NewArgs(filters.Arg("label", fmt.Sprintf("%s=%d", LabelJob, jobID)))})
+func clearJob(ctx context.Context, cli *client.Client, host *store.WorkerHost, job jobRef, grace time.Duration) error {
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: job.filter()})
 	if err != nil {
 		return dockerhost.Classify(host, "list the job's containers", err)
 	}
 	for _, c := range list {
-		live := len(c.Names) > 0 && c.Names[0] == "/"+name
+		live := len(c.Names) > 0 && c.Names[0] == "/"+job.name
 		if !live && c.State != "running" {
 			continue
 		}

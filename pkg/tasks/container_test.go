@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
 	"github.com/cyberbrain/cyberbrain/pkg/containerspec"
@@ -30,12 +29,19 @@ func (f specsFake) ContainerTaskSpec(_ context.Context, key string) (*store.Cont
 	return &store.ContainerTask{Key: key, DefaultConfig: json.RawMessage(f.config), Env: json.RawMessage(f.env)}, nil
 }
 
+// installFake is an installation id of its own per rig, as each test
+// database would have.
+type installFake string
+
+func (f installFake) InstallationID(context.Context) (string, error) { return string(f), nil }
+
 type ctaskRig struct {
-	cli  *client.Client
-	img  string
-	task *ContainerTask
-	job  store.Job
-	host *store.WorkerHost
+	cli     *client.Client
+	img     string
+	install string
+	task    *ContainerTask
+	job     store.Job
+	host    *store.WorkerHost
 }
 
 // newCTask sets up a container task over the ctask image with the given
@@ -48,15 +54,21 @@ func newCTask(t *testing.T, extra string, cmd ...string) *ctaskRig {
 	cfg := fmt.Sprintf(`{"image": %q, "command": %s, "pull": "never"%s}`, img, c, extra)
 	pool := dockerhost.NewPool()
 	t.Cleanup(pool.Close)
-	r := &ctaskRig{cli: cli, img: img, host: &store.WorkerHost{ID: 1, Name: "local", Type: domain.HostDockerSocket},
-		task: Container(pool, specsFake{config: cfg, env: `{"SECRET": "hunter2"}`},
+	install := unique("inst")
+	r := &ctaskRig{cli: cli, img: img, install: install, host: &store.WorkerHost{ID: 1, Name: "local", Type: domain.HostDockerSocket},
+		task: Container(pool, specsFake{config: cfg, env: `{"SECRET": "hunter2"}`}, installFake(install),
 			ContainerOptions{Policy: containerspec.Policy{Images: []string{img}}, StopGrace: time.Second})}
 	r.job = store.Job{ID: 1_000_000 + rand.Int64N(1_000_000_000), RunID: 9, TaskType: "ctest", Attempt: 1,
 		ClaimedBy: "test:1", Config: json.RawMessage(cfg)}
 	t.Cleanup(func() {
-		_ = clearJob(context.Background(), cli, r.host, jobContainerName("cyberbrain", r.job.ID), r.job.ID, 0)
+		_ = clearJob(context.Background(), cli, r.host, r.ref(), 0)
 	})
 	return r
+}
+
+// ref names the rig's job on the engine.
+func (r *ctaskRig) ref() jobRef {
+	return jobRef{install: r.install, id: r.job.ID, name: jobContainerName("cyberbrain", r.install, r.job.ID)}
 }
 
 func (r *ctaskRig) run(ctx context.Context) (*Result, error) {
@@ -66,8 +78,7 @@ func (r *ctaskRig) run(ctx context.Context) (*Result, error) {
 // containers lists the job's containers (all states).
 func (r *ctaskRig) containers(t *testing.T) []container.Summary {
 	t.Helper()
-	list, err := r.cli.ContainerList(context.Background(), container.ListOptions{All: true,
-		Filters: filters.NewArgs(filters.Arg("label", fmt.Sprintf("%s=%d", LabelJob, r.job.ID)))})
+	list, err := r.cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: r.ref().filter()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +153,7 @@ func TestContainerTaskKeepOnFailureKeepsARenamedContainer(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	list := r.containers(t)
-	want := fmt.Sprintf("/cyberbrain-job-%d-attempt-1", r.job.ID)
+	want := fmt.Sprintf("/cyberbrain-%s-job-%d-attempt-1", r.install, r.job.ID)
 	if len(list) != 1 || list[0].Names[0] != want {
 		t.Fatalf("kept containers %+v, want one named %s", list, want)
 	}
@@ -191,7 +202,7 @@ func TestContainerTaskReplacesAStaleAttempt(t *testing.T) {
 	t.Parallel()
 	r := newCTask(t, "", "sleep:1h")
 	stale, err := r.cli.ContainerCreate(context.Background(), &container.Config{Image: r.img, Cmd: []string{"sleep:1h"},
-		Labels: labels(r.job)}, nil, nil, nil, jobContainerName("cyberbrain", r.job.ID))
+		Labels: labels(r.job, r.install)}, nil, nil, nil, r.ref().name)
 	if err != nil {
 		t.Fatal(err)
 	}

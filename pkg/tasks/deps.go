@@ -42,6 +42,13 @@ type EngineClients interface {
 	Client(host *store.WorkerHost) (*client.Client, error)
 }
 
+// Installation names the cyberbrain installation (its database), which
+// container tasks label their containers with: installations sharing a
+// Docker engine number their jobs alike. The store reads it once.
+type Installation interface {
+	InstallationID(ctx context.Context) (string, error)
+}
+
 // LogCursorSaver is what Result.OnCommit may do inside the job's fenced
 // completion transaction: advance a container's log cursor.
 type LogCursorSaver interface {
@@ -75,5 +82,6 @@ var (
 	_ AllowList       = (*store.Store)(nil)
 	_ LogCursors      = (*store.Store)(nil)
 	_ LLMCallRecorder = (*store.Store)(nil)
+	_ Installation    = (*store.Store)(nil)
 	_ ResultTx        = (*store.Tx)(nil)
 )
