@@ -20,9 +20,9 @@ func TestStaleAttemptLeavesTheRetrysContainerAlone(t *testing.T) {
 	ctx := context.Background()
 	retry := r.job
 	retry.Attempt = 2
-	name := jobContainerName("cyberbrain", r.job.ID)
+	name := jobContainerName("cyberbrain", r.install, r.job.ID)
 	created, err := r.cli.ContainerCreate(ctx, &container.Config{Image: r.img, Cmd: []string{"sleep:30s"},
-		Labels: labels(retry)}, nil, nil, nil, name)
+		Labels: labels(retry, r.install)}, nil, nil, nil, name)
 	if err != nil {
 		t.Fatal(err)
 	}
