@@ -115,14 +115,14 @@ func TestStopFinishesQueuedLaunchesAndRefusesNew(t *testing.T) {
 	b := launcher.New(f.insert, launcher.Config{Workers: 1})
 	b.Start(context.Background())
 	results := make(chan error, 3)
-	for i := range 3 {
-		go func() {
-			id := int64(i)
-			_, err := b.Launch(context.Background(), store.LaunchRequest{TargetHostID: &id})
-			results <- err
-		}()
+	launch := func(id int64) {
+		_, err := b.Launch(context.Background(), store.LaunchRequest{TargetHostID: &id})
+		results <- err
 	}
-	<-f.entered
+	go launch(0)
+	<-f.entered // the only worker holds launch 0; the next two must queue
+	go launch(1)
+	go launch(2)
 	waitQueued(t, b, 2)
 	stopped := make(chan struct{})
 	go func() { b.Stop(); close(stopped) }()
