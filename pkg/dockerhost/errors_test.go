@@ -16,7 +16,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
-// TestIsRetryable: SPEC §6 — engine unreachable and timeouts are retried,
+// TestIsRetryable: docs/DESIGN.md §9 — engine unreachable and timeouts are retried,
 // refusals of an engine that understood the request are not.
 func TestIsRetryable(t *testing.T) {
 	t.Parallel()

@@ -192,7 +192,7 @@ func TestMemoryPercent(t *testing.T) {
 	}
 }
 
-// TestHotspotThresholds: SPEC §7 says "above": a reading exactly on a
+// TestHotspotThresholds: docs/DESIGN.md §13 says "above": a reading exactly on a
 // threshold is not a hotspot.
 func TestHotspotThresholds(t *testing.T) {
 	t.Parallel()

@@ -7,7 +7,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/logtriage"
 )
 
-// TestClassifyFormats covers the formats SPEC §7 names: structured JSON and
+// TestClassifyFormats covers the formats docs/TASKS.md (log_triage) names: structured JSON and
 // logfmt, access logs, klog, Redis, PostgreSQL, Go panics, Python and Java
 // exception heads, and free text.
 func TestClassifyFormats(t *testing.T) {
