@@ -50,7 +50,10 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 	defer stopWait()
 	waitCh, waitErr := a.cli.ContainerWait(waitCtx, a.id, container.WaitConditionNextExit)
 	started := time.Now()
-	if err := a.cli.ContainerStart(ctx, a.id, container.StartOptions{}); err != nil {
+	// The start is not cancelled with the attempt: the engine may have
+	// started the container already when ctx ends, and what happens to a
+	// started container is abort's decision (a killed replica leaves it).
+	if err := a.cli.ContainerStart(context.WithoutCancel(ctx), a.id, container.StartOptions{}); err != nil {
 		a.cleanup(ctx, false)
 		return nil, dockerhost.Classify(a.host, "start container", err)
 	}
