@@ -48,6 +48,10 @@ export CYBERBRAIN_LOG_FORMAT=${CYBERBRAIN_LOG_FORMAT:-console}
 
 # exited NAME STATUS: say which process ended and how, then stop the rest.
 exited() {
+  if [ "$2" = 0 ]; then # a clean stop (Ctrl-C reaches every process of the group)
+    echo "make run: $1 stopped; stopping the rest" >&2
+    exit 0
+  fi
   echo "make run: $1 exited (status $2); stopping the rest (its error is above)" >&2
   exit 1
 }
