@@ -48,13 +48,9 @@ func newHostCmd(g *globals) *cobra.Command {
 		Short: "Ping a worker host's engine now and record the result (exit 2 when unhealthy)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, hid, err := clientAndID(g, args[0], "worker host")
+			raw, _, err := idRequest(c, g, args[0], "worker host", http.MethodGet,
+				func(id int64) string { return client.Item(client.Hosts, id) + "health/" }, url.Values{"check": {"true"}})
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			q := url.Values{"check": {"true"}}
-			if err := cl.Do(c.Context(), http.MethodGet, client.Item(client.Hosts, hid)+"health/", q, nil, &raw); err != nil {
 				return err
 			}
 			var h client.HostHealth

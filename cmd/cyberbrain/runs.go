@@ -59,12 +59,8 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Show a run and its jobs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, rid, err := clientAndID(g, args[0], "run")
+			raw, _, err := idRequest(c, g, args[0], "run", http.MethodGet, runPath(""), nil)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(c.Context(), http.MethodGet, client.Item(client.Runs, rid), nil, nil, &raw); err != nil {
 				return err
 			}
 			if g.json() {
@@ -134,12 +130,8 @@ func newCancelCmd(g *globals) *cobra.Command {
 		Short: "Cancel a pending or running run",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, rid, err := clientAndID(g, args[0], "run")
+			raw, rid, err := idRequest(c, g, args[0], "run", http.MethodPost, runPath("cancel/"), nil)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(c.Context(), http.MethodPost, client.Item(client.Runs, rid)+"cancel/", nil, nil, &raw); err != nil {
 				return err
 			}
 			if g.json() {
@@ -157,12 +149,8 @@ func newArtifactsCmd(g *globals) *cobra.Command {
 		Short: "List a run's artifacts",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, rid, err := clientAndID(g, args[0], "run")
+			raw, _, err := idRequest(c, g, args[0], "run", http.MethodGet, runPath("artifacts/"), nil)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(c.Context(), http.MethodGet, client.Item(client.Runs, rid)+"artifacts/", nil, nil, &raw); err != nil {
 				return err
 			}
 			return show(c.OutOrStdout(), g.json(), raw, []string{"ID", "NAME", "TYPE", "SIZE", "JOB", "CREATED"},
@@ -180,6 +168,26 @@ func clientAndID(g *globals, arg, what string) (*client.Client, int64, error) {
 	}
 	cl, err := g.client()
 	return cl, v, err
+}
+
+// idRequest sends one request about the object named by arg (an id of
+// kind what) to the path built from that id, and returns the raw answer
+// with the id.
+func idRequest(c *cobra.Command, g *globals, arg, what, method string, path func(id int64) string, q url.Values) (json.RawMessage, int64, error) {
+	cl, v, err := clientAndID(g, arg, what)
+	if err != nil {
+		return nil, 0, err
+	}
+	var raw json.RawMessage
+	if err := cl.Do(c.Context(), method, path(v), q, nil, &raw); err != nil {
+		return nil, 0, err
+	}
+	return raw, v, nil
+}
+
+// runPath is the path of a run's item (suffix "") or of one of its actions.
+func runPath(suffix string) func(int64) string {
+	return func(id int64) string { return client.Item(client.Runs, id) + suffix }
 }
 
 // since formats how long ago t was, for progress lines.

@@ -94,12 +94,9 @@ func scheduleActionCmd(g *globals, verb, method, suffix string) *cobra.Command {
 			"run-now": "Create a run of the schedule due now", "delete": "Delete a schedule (refused once it has history)"}[verb],
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			cl, sid, err := clientAndID(g, args[0], "schedule")
+			raw, sid, err := idRequest(c, g, args[0], "schedule", method,
+				func(id int64) string { return client.Item(client.Schedules, id) + suffix }, nil)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(c.Context(), method, client.Item(client.Schedules, sid)+suffix, nil, nil, &raw); err != nil {
 				return err
 			}
 			switch {
