@@ -19,12 +19,7 @@ func (s *Store) LaunchWithKey(ctx context.Context, req LaunchRequest, k Idempote
 	err := s.withRetry(ctx, func(tx *gorm.DB) error {
 		var created *RunDetail
 		runID, again, err := withKey(tx, &k, func() (int64, error) {
-			spec := runSpec{Req: req}
-			in, err := loadRunInputs(ctx, tx, []runSpec{spec})
-			if err != nil {
-				return 0, err
-			}
-			row, err := in.plan(0, spec)
+			row, err := planOne(ctx, tx, runSpec{Req: req})
 			if err != nil {
 				return 0, err
 			}

@@ -212,16 +212,32 @@ func (in *runInputs) plan(idx int, sp runSpec) (*newRun, error) {
 }
 
 // taskDefs returns the task definitions a spec runs: a launch's requested
-// enabled tasks, or a schedule's task (whether enabled is the caller's rule:
-// run-now refuses a disabled task, a slot runs it).
+// enabled tasks, or a schedule's task — refused when disabled for a run-now
+// (a user is there to read why), run anyway for a slot (the schedule was set
+// up to run it).
 func (in *runInputs) taskDefs(sp runSpec) ([]TaskDefinition, error) {
 	if sp.Schedule == nil {
 		return resolveTasks(in.Tasks, sp.Req)
 	}
 	for _, d := range in.Tasks {
-		if d.Key == sp.Schedule.Task {
-			return []TaskDefinition{d}, nil
+		if d.Key != sp.Schedule.Task {
+			continue
 		}
+		if !d.Enabled && sp.Slot == nil {
+			return nil, domain.Invalid(map[string][]string{"task_key": {fmt.Sprintf("task %q is disabled", d.Key)}},
+				"task %q of this schedule is disabled", d.Key)
+		}
+		return []TaskDefinition{d}, nil
 	}
 	return nil, fmt.Errorf("task %q of schedule %d: %w", sp.Schedule.Task, sp.Schedule.ID, domain.ErrNotFound)
+}
+
+// planOne reads what one spec needs and plans its run; db may be a
+// transaction.
+func planOne(ctx context.Context, db *gorm.DB, sp runSpec) (*newRun, error) {
+	in, err := loadRunInputs(ctx, db, []runSpec{sp})
+	if err != nil {
+		return nil, err
+	}
+	return in.plan(0, sp)
 }

@@ -27,12 +27,7 @@ type Fired struct {
 // ends disabled), releasing the lease — one transaction. A double fire of the
 // same slot creates nothing.
 func (s *Store) FireSlot(ctx context.Context, claimant string, sch Schedule, slot time.Time, next *time.Time) (*Fired, error) {
-	spec := scheduleSpec(&sch, &slot)
-	in, err := loadRunInputs(ctx, s.db, []runSpec{spec})
-	if err != nil {
-		return nil, fmt.Errorf("fire schedule %d: %w", sch.ID, err)
-	}
-	row, err := in.plan(0, spec)
+	row, err := planOne(ctx, s.db, scheduleSpec(&sch, &slot))
 	if err != nil {
 		return nil, fmt.Errorf("fire schedule %d: %w", sch.ID, err)
 	}

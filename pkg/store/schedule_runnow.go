@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
-
-	"github.com/cyberbrain/cyberbrain/pkg/domain"
 )
 
 // RunScheduleNow creates a run of the schedule's task due at once (through
@@ -47,7 +45,7 @@ func runNow(ctx context.Context, tx *gorm.DB, id int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	row, err := planRunNow(ctx, tx, sc)
+	row, err := planOne(ctx, tx, scheduleSpec(sc, nil)) // refused (400) for a disabled task or no usable host
 	if err != nil {
 		return 0, err
 	}
@@ -60,21 +58,4 @@ func runNow(ctx context.Context, tx *gorm.DB, id int64) (int64, error) {
 		return 0, fmt.Errorf("mark schedule %d run: %w", id, err)
 	}
 	return created[0].ID, nil
-}
-
-// planRunNow plans a run-now of sc: refused (400) when its task is disabled
-// or no host can take it.
-func planRunNow(ctx context.Context, tx *gorm.DB, sc *Schedule) (*newRun, error) {
-	spec := scheduleSpec(sc, nil)
-	in, err := loadRunInputs(ctx, tx, []runSpec{spec})
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range in.Tasks {
-		if d.Key == sc.Task && !d.Enabled {
-			return nil, domain.Invalid(map[string][]string{"task_key": {fmt.Sprintf("task %q is disabled", d.Key)}},
-				"task %q of this schedule is disabled", d.Key)
-		}
-	}
-	return in.plan(0, spec)
 }
