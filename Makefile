@@ -36,7 +36,7 @@ bench:
 
 # log_triage's template mining: grouping accuracy on the labelled LogHub samples
 # (raw lines and message column) and Analyze's lines/s on one core.
-LOGHUB ?= ../shared/loghub
+LOGHUB ?= $(or $(LOGHUB_DIR),../shared/loghub)
 bench-logs:
 	$(GO) run ./scripts/bench logs -data $(LOGHUB)
 
