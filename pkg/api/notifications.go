@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -173,7 +174,7 @@ func (in *ruleInput) apply(r *store.NotificationRule, full bool) error {
 		bad("name", "required, at most 200 characters")
 	}
 	if !r.Event.Valid() {
-		bad("event", "must be one of "+joinStrings(domain.EventKinds))
+		bad("event", "must be one of "+strings.Join(domain.Strings(domain.EventKinds), ", "))
 	}
 	if r.ChannelID <= 0 {
 		bad("channel_id", "required: a positive integer id")
@@ -198,17 +199,6 @@ func setIf[T any](o Opt[T], dst *T) {
 	if o.Set && !o.Null {
 		*dst = o.V
 	}
-}
-
-func joinStrings[T ~string](set []T) string {
-	out := ""
-	for i, v := range domain.Strings(set) {
-		if i > 0 {
-			out += ", "
-		}
-		out += v
-	}
-	return out
 }
 
 // rules serves /api/notification-rules.

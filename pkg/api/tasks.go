@@ -45,16 +45,11 @@ func (in *taskInput) apply(d *store.TaskDefinition, full bool, pol containerspec
 			*dst = o.V
 		}
 	}
-	setBool := func(o Opt[bool], dst *bool) {
-		if o.Set && !o.Null {
-			*dst = o.V
-		}
-	}
 	setStr(in.Name, &d.Name)
 	setStr(in.Description, &d.Description)
-	setBool(in.Enabled, &d.Enabled)
-	setBool(in.NeedsDocker, &d.NeedsDocker)
-	setBool(in.NeedsGPU, &d.NeedsGPU)
+	setIf(in.Enabled, &d.Enabled)
+	setIf(in.NeedsDocker, &d.NeedsDocker)
+	setIf(in.NeedsGPU, &d.NeedsGPU)
 	if in.DefaultConfig.Set {
 		if in.DefaultConfig.Null {
 			d.DefaultConfig = json.RawMessage(`{}`)
