@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +23,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/version"
+	"github.com/cyberbrain/cyberbrain/pkg/web"
 )
 
 type options struct {
@@ -34,6 +36,7 @@ type options struct {
 	socketPaths    []string
 	shutdown       time.Duration
 	containers     containerspec.Policy
+	noDashboard    bool
 }
 
 func main() { cmdutil.Execute(newRootCmd()) }
@@ -55,6 +58,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.publicURL, "public-url", "", "base of the links the API writes (next/previous), e.g. https://cyberbrain.example.com (empty: http://--addr)")
 	f.StringSliceVar(&o.socketPaths, "docker-socket-allow", []string{api.DefaultDockerSocket}, "unix socket paths a docker_socket worker host may use (comma-separated)")
 	cmdutil.DurationFlag(f, &o.shutdown, "shutdown-timeout", 15*time.Second, "how long to drain requests on SIGTERM")
+	f.BoolVar(&o.noDashboard, "no-dashboard", false, "serve the REST API only, without the web dashboard on / (same port, same token)")
 	containerspec.RegisterFlags(f, &o.containers)
 	cmd.AddCommand(newMigrateCmd(o), newHealthcheckCmd())
 	return cmd
@@ -89,6 +93,10 @@ func serve(ctx context.Context, o *options) error {
 		s, err := st.MetricsStats(ctx)
 		return metrics.DBStats(s), err
 	})
+	dash, err := dashboard(o, st, log, pool)
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{
 		Store:           st,
 		Logger:          log,
@@ -102,12 +110,26 @@ func serve(ctx context.Context, o *options) error {
 		MetricsHandler:  metrics.Handler(),
 		Middleware:      []echo.MiddlewareFunc{metrics.EchoMiddleware()},
 		ContainerPolicy: o.containers,
+		Dashboard:       dash,
 	})
 	if err != nil {
 		return err
 	}
 	log.Info("API listening", zap.String("addr", ln.Addr().String()), zap.String("database", cmdutil.RedactURL(o.DatabaseURL)))
 	return srv.Serve(ctx, ln, o.shutdown)
+}
+
+// dashboard builds the web UI unless --no-dashboard (nil interface then).
+func dashboard(o *options, st *store.Store, log *zap.Logger, pool *dockerhost.Pool) (api.Dashboard, error) {
+	if o.noDashboard {
+		return nil, nil
+	}
+	ui, err := web.New(web.Config{Store: st, Logger: log, Token: o.apiToken, HostChecker: pool,
+		SecureCookies: strings.HasPrefix(o.publicURL, "https://")})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	return ui, nil
 }
 
 func newMigrateCmd(o *options) *cobra.Command {

@@ -18,7 +18,7 @@ func (s *Server) checkContentType(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		ct := r.Header.Get(echo.HeaderContentType)
-		if ct == "" || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		if !isAPIPath(r.URL.Path) || ct == "" || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 			return next(c)
 		}
 		if !isJSONMediaType(ct) {
@@ -28,6 +28,10 @@ func (s *Server) checkContentType(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// isAPIPath says whether path is under /api (the dashboard's forms post
+// form bodies elsewhere).
+func isAPIPath(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
 
 // isJSONMediaType accepts application/json and the application/*+json
 // family, with any parameters (charset=utf-8).

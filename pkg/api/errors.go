@@ -54,6 +54,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if d := s.cfg.Dashboard; d != nil && d.Owns(c.Request().URL.Path) {
+		d.Error(err, c)
+		return
+	}
 	status, body := s.classify(err, c)
 	c.Set(errorKey, body.Error)
 	if c.Request().Method == http.MethodHead {

@@ -41,7 +41,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if msg, ok := c.Get(errorKey).(string); ok && res.Status >= 400 {
 			fields = append(fields, zap.String("error", msg))
 		}
-		if res.Status < 400 && (path == "/api" || strings.HasPrefix(path, "/api/")) {
+		if res.Status < 400 && isAPIPath(path) {
 			s.outage.OK() // the database answered this request
 		}
 		level := zap.InfoLevel
@@ -61,6 +61,9 @@ func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 		return next
 	}
 	return func(c echo.Context) error {
+		if d := s.cfg.Dashboard; d != nil && d.Streaming(c.Request().URL.Path) {
+			return next(c)
+		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.DBTimeout)
 		defer cancel()
 		c.SetRequest(c.Request().WithContext(ctx))
@@ -79,7 +82,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	want := sha256.Sum256([]byte(s.cfg.APIToken))
 	return func(c echo.Context) error {
 		p := c.Request().URL.Path
-		if p != "/api" && !strings.HasPrefix(p, "/api/") {
+		if !isAPIPath(p) {
 			return next(c)
 		}
 		h := c.Request().Header.Get(echo.HeaderAuthorization)

@@ -63,6 +63,25 @@ type Config struct {
 	// Notifier sends the test messages of POST
 	// /api/notification-channels/{id}/test/; nil: a default notify.Sender.
 	Notifier *notify.Sender
+	// Dashboard is the web UI served on the same port (pkg/web); nil: none.
+	Dashboard Dashboard
+}
+
+// Dashboard is a web UI mounted beside the API. Its pages share the
+// server's request log, request ids and panic recovery; the API's JSON-only
+// checks apply to /api/ alone.
+type Dashboard interface {
+	// Mount registers its routes; launch is the server's one launch path.
+	Mount(e *echo.Echo, launch store.LaunchFunc)
+	// Owns says whether a path is the dashboard's (its errors are pages).
+	Owns(path string) bool
+	// Error renders an error of one of its paths.
+	Error(err error, c echo.Context)
+	// Streaming says whether a path is a long-lived stream, exempt from the
+	// per-request database deadline.
+	Streaming(path string) bool
+	// Stop ends its streams; called when the server begins to shut down.
+	Stop()
 }
 
 // Launcher creates a launch's run (pkg/launcher's Batcher, or the store).
@@ -132,12 +151,18 @@ func New(cfg Config) (*Server, error) {
 	e.Use(s.authenticate)
 	e.Use(s.checkQuery, s.checkContentType)
 	s.register()
+	if cfg.Dashboard != nil {
+		cfg.Dashboard.Mount(e, s.cfg.Launcher.Launch)
+	}
 	return s, nil
 }
 
 // Close stops what New started (the launch batcher), after answering the
 // launches already queued. Serve calls it once requests are drained.
 func (s *Server) Close() {
+	if s.cfg.Dashboard != nil {
+		s.cfg.Dashboard.Stop()
+	}
 	if s.owned != nil {
 		s.owned.Stop()
 	}
@@ -165,6 +190,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout tim
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+	}
+	if s.cfg.Dashboard != nil {
+		// Open event streams would otherwise hold the drain to its timeout.
+		srv.RegisterOnShutdown(s.cfg.Dashboard.Stop)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

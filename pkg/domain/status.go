@@ -123,6 +123,12 @@ const (
 // WakeChannel is the Postgres NOTIFY channel that wakes schedulers.
 const WakeChannel = "cyberbrain_wake"
 
+// RunsChannel is the Postgres NOTIFY channel on which every process that
+// changes a run or one of its jobs says which runs changed: a payload of
+// comma-separated run ids, or "*" when too many changed at once to list.
+// The dashboard's live updates listen to it.
+const RunsChannel = "cyberbrain_runs"
+
 // Strings converts a list of typed values (RunStatuses, HostTypes, …) to
 // plain strings, for messages and SQL arguments.
 func Strings[T ~string](set []T) []string {

@@ -126,6 +126,9 @@ func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish)
 	}
 	if len(res.Accepted) > 0 {
 		s.Wake() // capacity freed: deferred jobs may start
+		for _, a := range res.Accepted {
+			s.RunsChanged(a.RunID)
+		}
 	}
 	return res, nil
 }

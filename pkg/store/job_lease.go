@@ -119,6 +119,9 @@ func (s *Store) rescue(ctx context.Context, where string, args []any, limit int,
 	}
 	if len(out) > 0 {
 		s.Wake()
+		for _, r := range out {
+			s.RunsChanged(r.RunID)
+		}
 	}
 	return out, nil
 }

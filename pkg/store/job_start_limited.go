@@ -61,6 +61,7 @@ func (s *Store) StartLimitedJobs(ctx context.Context, claimant string, ttl time.
 	if err != nil {
 		return nil, fmt.Errorf("start limited jobs: %w", err)
 	}
+	s.startedChanged(out)
 	return out, nil
 }
 

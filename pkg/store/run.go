@@ -132,6 +132,7 @@ func (s *Store) CancelRun(ctx context.Context, id int64) (*RunDetail, error) {
 		return nil, err
 	}
 	s.Wake() // freed capacity: deferred jobs may start
+	s.RunsChanged(id)
 	return out, nil
 }
 

@@ -15,6 +15,10 @@ type LaunchRequest struct {
 	TargetHostID *int64
 }
 
+// LaunchFunc is the one launch path handed to whoever creates launches (the
+// API's and the dashboard's forms): pkg/launcher's batcher, or Store.Launch.
+type LaunchFunc func(ctx context.Context, req LaunchRequest) (*RunDetail, error)
+
 // LaunchResult is one launch's outcome in a batch: the run, or why not.
 type LaunchResult struct {
 	Run *RunDetail
@@ -78,6 +82,7 @@ func (s *Store) insertLaunches(ctx context.Context, rows []newRun, results []Lau
 			results[r.Idx].Err = fmt.Errorf("launch run: %w", err)
 		} else {
 			results[r.Idx].Run = created[r.Idx]
+			s.RunsChanged(created[r.Idx].ID)
 		}
 	}
 	if err == nil {

@@ -47,6 +47,7 @@ func (s *Store) LaunchWithKey(ctx context.Context, req LaunchRequest, k Idempote
 	}
 	if !replayed {
 		s.Wake()
+		s.RunsChanged(out.ID)
 	}
 	return out, replayed, nil
 }

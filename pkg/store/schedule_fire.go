@@ -44,6 +44,9 @@ func (s *Store) FireSlot(ctx context.Context, claimant string, sch Schedule, slo
 	if err != nil {
 		return nil, fmt.Errorf("fire schedule %d: %w", sch.ID, err)
 	}
+	if out.RunID != 0 && !out.Duplicate {
+		s.RunsChanged(out.RunID)
+	}
 	return out, nil
 }
 

@@ -33,6 +33,7 @@ func (s *Store) RunScheduleNowWithKey(ctx context.Context, id int64, k *Idempote
 	}
 	if !replayed {
 		s.Wake()
+		s.RunsChanged(runID)
 	}
 	return runID, replayed, nil
 }

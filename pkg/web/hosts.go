@@ -1,0 +1,5 @@
+package web
+
+func (u *UI) hostRoutes(r router) {
+	r.get("/hosts", todo)
+}

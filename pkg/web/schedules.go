@@ -1,0 +1,5 @@
+package web
+
+func (u *UI) scheduleRoutes(r router) {
+	r.get("/schedules", todo)
+}
