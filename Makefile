@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS ?= -s -w -X github.com/cyberbrain/cyberbrain/pkg/version.Version=$(VERSION)
 export GO BIN VERSION LDFLAGS
 
-.PHONY: all build run test fuzz bench bench-logs vet fmt images clean
+.PHONY: all build run test fuzz bench bench-logs bench-pages vet fmt images clean
 
 all: build
 
@@ -39,6 +39,11 @@ bench:
 LOGHUB ?= $(or $(LOGHUB_DIR),../shared/loghub)
 bench-logs:
 	$(GO) run ./scripts/bench logs -data $(LOGHUB)
+
+# The dashboard's pages with 100,000 runs in the database: each page's p50/p95
+# against a one-round-trip floor (GET /readyz); fails when a p95 reaches 100 ms.
+bench-pages:
+	scripts/bench.sh pages
 
 vet:
 	$(GO) vet ./...

@@ -12,5 +12,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); PostgreSQL $(psql "$DATABASE_URL" -tAc 'show server_version'), fsync=$(psql "$DATABASE_URL" -tAc 'show fsync'), synchronous_commit=$(psql "$DATABASE_URL" -tAc 'show synchronous_commit')"
 go build -o bin/bench ./scripts/bench
+if [ "${1:-}" = pages ]; then  # make bench-pages
+  exec bin/bench pages -runs "${PAGE_RUNS:-100000}"
+fi
 bin/bench pipeline -latency-runs "${LATENCY_RUNS:-300}" -drain-runs "${DRAIN_RUNS:-20000}" -replicas 4
 bin/bench launch -clients 32 -conns 16 -duration "${LAUNCH_DURATION:-10s}"

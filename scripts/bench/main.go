@@ -6,6 +6,7 @@
 //	go run ./scripts/bench launch [-clients 32] [-duration 10s] [-conns 16]
 //	go run ./scripts/bench chaos [-runs 5000] [-replicas 4] [-every 2s]
 //	go run ./scripts/bench logs [-data ../shared/loghub] [-gt corrected]
+//	go run ./scripts/bench pages [-runs 100000] [-requests 40] [-limit 100ms]
 //
 // `make bench` runs both against a private PostgreSQL.
 package main
@@ -17,7 +18,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs|pages [flags]")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -29,8 +30,10 @@ func main() {
 		chaosMain(os.Args[2:])
 	case "logs":
 		logsMain(os.Args[2:])
+	case "pages":
+		pagesMain(os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos or logs\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos, logs or pages\n", os.Args[1])
 		os.Exit(2)
 	}
 }
