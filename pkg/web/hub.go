@@ -140,6 +140,12 @@ func (h *hub) receive(l *store.Listener) {
 }
 
 func (h *hub) forward(payload string) {
+	h.mu.Lock()
+	watched := len(h.subs) > 0
+	h.mu.Unlock()
+	if !watched {
+		return // nobody is looking: no query
+	}
 	ids := parseIDs(payload)
 	if ids == nil {
 		h.broadcast(runsEvent{All: true})
