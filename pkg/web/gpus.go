@@ -52,12 +52,16 @@ type gpuView struct {
 
 // UtilValue and the others feed the <meter> elements (0 when unknown: the
 // page then shows "n/a" instead of a meter).
-func (g gpuView) HasUtil() bool          { return g.UtilPercent != nil }
-func (g gpuView) UtilValue() float64     { return deref0(g.UtilPercent) }
-func (g gpuView) HasMemory() bool        { return g.MemoryUsedMiB != nil && g.MemoryTotalMiB != nil && *g.MemoryTotalMiB > 0 }
-func (g gpuView) MemoryUsed() float64    { return deref0(g.MemoryUsedMiB) }
-func (g gpuView) MemoryTotal() float64   { return deref0(g.MemoryTotalMiB) }
-func (g gpuView) MemoryHigh() float64    { return deref0(g.MemoryTotalMiB) * gpuinfo.HotMemoryPercent / 100 }
+func (g gpuView) HasUtil() bool      { return g.UtilPercent != nil }
+func (g gpuView) UtilValue() float64 { return deref0(g.UtilPercent) }
+func (g gpuView) HasMemory() bool {
+	return g.MemoryUsedMiB != nil && g.MemoryTotalMiB != nil && *g.MemoryTotalMiB > 0
+}
+func (g gpuView) MemoryUsed() float64  { return deref0(g.MemoryUsedMiB) }
+func (g gpuView) MemoryTotal() float64 { return deref0(g.MemoryTotalMiB) }
+func (g gpuView) MemoryHigh() float64 {
+	return deref0(g.MemoryTotalMiB) * gpuinfo.HotMemoryPercent / 100
+}
 func (g gpuView) HasTemp() bool          { return g.TemperatureC != nil }
 func (g gpuView) TempValue() float64     { return deref0(g.TemperatureC) }
 func (g gpuView) UtilHigh() float64      { return gpuinfo.HotUtilPercent }

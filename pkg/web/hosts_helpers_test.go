@@ -36,7 +36,9 @@ func withChecker(c web.HostChecker) envOption {
 // fakeChecker answers every health check with h.
 type fakeChecker struct{ h store.HostHealth }
 
-func (f fakeChecker) Health(context.Context, store.WorkerHost) (store.HostHealth, error) { return f.h, nil }
+func (f fakeChecker) Health(context.Context, store.WorkerHost) (store.HostHealth, error) {
+	return f.h, nil
+}
 
 func uniqueName(prefix string) string {
 	b := make([]byte, 4)

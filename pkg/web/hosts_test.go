@@ -198,7 +198,7 @@ func TestHostMapOfLocalHost(t *testing.T) {
 	// Selecting a container shows its details.
 	b.Do(t, wait, chromedp.Click(chromedp.CSS(`#svcmap .node-link[data-container="`+web+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#c-"+web)))
-	details := getString(t, e, chromedp.Text(chromedp.CSS("#c-" + web)))
+	details := getString(t, e, chromedp.Text(chromedp.CSS("#c-"+web)))
 	for _, want := range []string{web, testenv.CTaskImage, "running", xss, netName, "→8080/tcp"} {
 		if !containsAll(details, want) {
 			t.Errorf("details of %s lack %q:\n%s", web, want, details)
