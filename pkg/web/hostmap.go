@@ -121,6 +121,8 @@ type mapNode struct {
 	State  string
 	Lines  []textLine // published ports
 	Group  int        // index into the layout's groups
+
+	networks []string
 }
 
 // TX, NameY and ImageY place the node's text.
@@ -246,7 +248,7 @@ func layoutMap(doc smDoc) mapLayout {
 				c := cs[row*cols+col]
 				n := mapNode{box: box{X: x + groupPad + col*(nodeW+nodeGap), Y: ny, W: nodeW, H: nodeHeight(c)},
 					Name: c.Name, Anchor: anchorFor(c.Name, used), Label: shorten(c.Name, nameChars),
-					Image: shorten(c.Image, nameChars+3), State: c.State, Group: gi}
+					Image: shorten(c.Image, nameChars), State: c.State, Group: gi, networks: c.Networks}
 				ly := n.Y + 52
 				k := 0
 				for _, pt := range c.Ports {
@@ -257,7 +259,7 @@ func layoutMap(doc smDoc) mapLayout {
 						n.Lines = append(n.Lines, textLine{ly, fmt.Sprintf("+%d more", published(c)-maxPortLines)})
 						break
 					}
-					n.Lines = append(n.Lines, textLine{ly, shorten(pt.String(), nameChars+3)})
+					n.Lines = append(n.Lines, textLine{ly, shorten(pt.String(), nameChars)})
 					ly += portLineH
 					k++
 				}
@@ -276,17 +278,60 @@ func layoutMap(doc smDoc) mapLayout {
 	if len(L.Groups) > 0 {
 		bottom = y + shelfH
 	}
-	// Networks: a row (wrapping) below the groups, in name order.
+	// Networks: a row (wrapping) below the groups, each under the middle of
+	// its members (the mean x of their nodes) so edges cross less; ties in
+	// name order.
+	sum, count := map[string]int{}, map[string]int{}
+	for _, n := range L.Nodes {
+		for _, net := range n.networks {
+			sum[net] += n.X + n.W/2
+			count[net]++
+		}
+	}
 	nets := append([]smNetwork(nil), doc.Networks...)
-	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
+	at := make(map[string]float64, len(nets))
+	for net, k := range count {
+		at[net] = float64(sum[net]) / float64(k)
+	}
+	sort.Slice(nets, func(i, j int) bool {
+		if at[nets[i].Name] != at[nets[j].Name] {
+			return at[nets[i].Name] < at[nets[j].Name]
+		}
+		return nets[i].Name < nets[j].Name
+	})
 	nx, ny := mapMargin, bottom+netTop
 	if len(L.Groups) == 0 {
 		ny = mapMargin
 	}
-	perRow := max(1, (max(right, mapMaxWidth)-mapMargin+netGap)/(netW+netGap))
+	span := max(right, mapMaxWidth)
+	perRow := max(1, (span-2*mapMargin+netGap)/(netW+netGap))
+	// When the networks fit on one row, each goes under its members' middle,
+	// pushed right only as far as the previous one needs (then shifted back
+	// left if the row ran past the canvas): edges stay short and steep.
+	var xs []int
+	if len(nets) <= perRow {
+		xs = make([]int, len(nets))
+		prev := mapMargin - netGap
+		for i, n := range nets {
+			want := mapMargin
+			if c, ok := at[n.Name]; ok {
+				want = int(c) - netW/2
+			}
+			xs[i] = max(want, prev+netGap, mapMargin)
+			prev = xs[i] + netW
+		}
+		if over := prev - (span - mapMargin); over > 0 {
+			for i := len(xs) - 1; i >= 0; i-- {
+				limit := span - mapMargin - (len(xs)-i)*(netW+netGap) + netGap
+				xs[i] = min(xs[i], limit)
+			}
+		}
+	}
 	netAt := map[string]int{}
 	for i, n := range nets {
-		if i > 0 && i%perRow == 0 {
+		if xs != nil {
+			nx = xs[i]
+		} else if i > 0 && i%perRow == 0 {
 			nx, ny = mapMargin, ny+netH+netGap
 		}
 		netAt[n.Name] = len(L.Nets)

@@ -28,7 +28,7 @@ func mapFixture(loose, perProject int) smDoc {
 		}
 	}
 	for i := 0; i < loose; i++ {
-		add(fmt.Sprintf("loose-%d", i), "", []string{"bridge"}, i%2)
+		add(fmt.Sprintf("loose-%d", i), "", []string{"bridge", fmt.Sprintf("loose-net-%d", i/2)}, i%2)
 	}
 	for n, m := range nets {
 		d.Networks = append(d.Networks, smNetwork{Name: n, User: n != "bridge", Members: m})
@@ -47,7 +47,7 @@ func TestHostMapLayout(t *testing.T) {
 			if len(l.Nodes) != len(doc.Containers) || len(l.Nets) != len(doc.Networks) {
 				t.Fatalf("placed %d containers and %d networks, want %d and %d", len(l.Nodes), len(l.Nets), len(doc.Containers), len(doc.Networks))
 			}
-			canvas := box{0, 0, l.Width, l.Height}
+			canvas := box{mapMargin, mapMargin, l.Width - 2*mapMargin, l.Height - 2*mapMargin}
 			var all []box
 			seen := map[string]bool{}
 			for _, n := range l.Nodes {
