@@ -224,3 +224,33 @@ func containsAll(s string, subs ...string) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A job running on the host appears in its page's running jobs without a
+// reload, links to its run, and leaves the list when it ends.
+func TestHostRunningJobsLive(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	h := newHost(t, e.st, "busy")
+	if err := testenv.SQL(t, e.st).Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	d := store.Directive{Name: "slow", TaskConfig: store.JSON(`{"noop": {"sleep_ms": 4000}}`)}
+	if err := e.st.CreateDirective(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	b := e.b
+	b.Do(t, wait, chromedp.Navigate(hostURL(e, h.ID, "")), chromedp.WaitVisible(chromedp.CSS("#host-jobs .empty")),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-live="ready"]`)))
+	e.startScheduler(nil)
+	run, err := e.st.Launch(ctx, store.LaunchRequest{DirectiveID: &d.ID, Tasks: []string{"noop"}, TargetHostID: &h.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := `#host-jobs a[href="/runs/` + itoa(run.ID) + `"]`
+	b.Do(t, wait, chromedp.WaitVisible(chromedp.CSS(link)))
+	if row := getString(t, e, chromedp.Text(chromedp.CSS("#host-jobs tbody tr"))); !strings.Contains(row, "noop") || !strings.Contains(row, "web-test") {
+		t.Errorf("running job row = %q", row)
+	}
+	b.Do(t, wait, chromedp.WaitVisible(chromedp.CSS("#host-jobs .empty")))
+	e.noErrors("running jobs")
+}
