@@ -140,6 +140,18 @@ func TestHostAllowlist(t *testing.T) {
 		t.Errorf("delete without CSRF token: %d %s", res.StatusCode, body)
 	}
 
+	// Another host's entry cannot be removed through this host's page.
+	other := newHost(t, e.st, "web2")
+	allow(t, e.st, other.ID, "redis")
+	_, others, _ := e.st.HostAllowlist(ctx, h.ID, 10)
+	theirs, _, _ := e.st.HostAllowlist(ctx, other.ID, 10)
+	status := testenvGet(t, e, chromedp.Evaluate[int](`fetch("/hosts/`+itoa(h.ID)+`/allowlist/`+itoa(theirs[0].ID)+`/delete",
+		{method: "POST", headers: {"X-CSRF-Token": cyberbrain.csrf()}}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	e.b.Errors() // the refusal's 404 is the one error expected
+	if after, _, _ := e.st.HostAllowlist(ctx, other.ID, 10); status != http.StatusNotFound || len(after) != 1 || len(others) != 0 {
+		t.Errorf("removing another host's entry: %d, entries left %d", status, len(after))
+	}
+
 	b.Do(t, wait, chromedp.Click(chromedp.CSS("table.allowlist button.danger")), chromedp.WaitVisible(chromedp.CSS("#allow-empty")))
 	e.noErrors("allow-list remove")
 	if own, _, err := e.st.HostAllowlist(ctx, h.ID, 10); err != nil || len(own) != 0 {
