@@ -225,7 +225,7 @@ func layoutMap(doc smDoc) mapLayout {
 		}
 		return projects[i] < projects[j]
 	})
-	var L mapLayout
+	var lay mapLayout
 	used := map[string]bool{}
 	x, y, shelfH, right := mapMargin, mapMargin, 0, mapMargin
 	for _, p := range projects {
@@ -240,7 +240,7 @@ func layoutMap(doc smDoc) mapLayout {
 		if p == "" {
 			g.Label = "not in a compose project"
 		}
-		gi := len(L.Groups)
+		gi := len(lay.Groups)
 		ny := y + groupHeader
 		for row := 0; row*cols < len(cs); row++ {
 			rowH := 0
@@ -264,25 +264,25 @@ func layoutMap(doc smDoc) mapLayout {
 					k++
 				}
 				rowH = max(rowH, n.H)
-				L.Nodes = append(L.Nodes, n)
+				lay.Nodes = append(lay.Nodes, n)
 			}
 			ny += rowH + nodeGap
 		}
 		g.H = ny - nodeGap + groupPad - y
-		L.Groups = append(L.Groups, g)
+		lay.Groups = append(lay.Groups, g)
 		x += gw + groupGap
 		shelfH = max(shelfH, g.H)
 		right = max(right, g.X+g.W)
 	}
 	bottom := mapMargin
-	if len(L.Groups) > 0 {
+	if len(lay.Groups) > 0 {
 		bottom = y + shelfH
 	}
 	// Networks: a row (wrapping) below the groups, each under the middle of
 	// its members (the mean x of their nodes) so edges cross less; ties in
 	// name order.
 	sum, count := map[string]int{}, map[string]int{}
-	for _, n := range L.Nodes {
+	for _, n := range lay.Nodes {
 		for _, net := range n.networks {
 			sum[net] += n.X + n.W/2
 			count[net]++
@@ -300,7 +300,7 @@ func layoutMap(doc smDoc) mapLayout {
 		return nets[i].Name < nets[j].Name
 	})
 	nx, ny := mapMargin, bottom+netTop
-	if len(L.Groups) == 0 {
+	if len(lay.Groups) == 0 {
 		ny = mapMargin
 	}
 	span := max(right, mapMaxWidth)
@@ -334,30 +334,30 @@ func layoutMap(doc smDoc) mapLayout {
 		} else if i > 0 && i%perRow == 0 {
 			nx, ny = mapMargin, ny+netH+netGap
 		}
-		netAt[n.Name] = len(L.Nets)
-		L.Nets = append(L.Nets, mapNet{box: box{X: nx, Y: ny, W: netW, H: netH}, Name: n.Name,
+		netAt[n.Name] = len(lay.Nets)
+		lay.Nets = append(lay.Nets, mapNet{box: box{X: nx, Y: ny, W: netW, H: netH}, Name: n.Name,
 			Label: shorten(n.Name, netChars), Default: !n.User})
 		right = max(right, nx+netW)
 		bottom = ny + netH
 		nx += netW + netGap
 	}
 	byName := map[string]int{}
-	for i, n := range L.Nodes {
+	for i, n := range lay.Nodes {
 		byName[n.Name] = i
 	}
 	for _, c := range doc.Containers {
-		n := L.Nodes[byName[c.Name]]
+		n := lay.Nodes[byName[c.Name]]
 		for _, name := range c.Networks {
 			ni, ok := netAt[name]
 			if !ok {
 				continue
 			}
-			t := L.Nets[ni]
-			L.Edges = append(L.Edges, mapEdge{X1: n.X + n.W/2, Y1: n.Y + n.H, X2: t.X + t.W/2, Y2: t.Y, Default: t.Default})
+			t := lay.Nets[ni]
+			lay.Edges = append(lay.Edges, mapEdge{X1: n.X + n.W/2, Y1: n.Y + n.H, X2: t.X + t.W/2, Y2: t.Y, Default: t.Default})
 		}
 	}
-	L.Width, L.Height = right+mapMargin, bottom+mapMargin
-	return L
+	lay.Width, lay.Height = right+mapMargin, bottom+mapMargin
+	return lay
 }
 
 // containerView is one container's details section.
