@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +170,31 @@ func noXSS(t *testing.T, e *env, page string) {
 	t.Helper()
 	if ran := testenvGet(t, e, chromedp.Evaluate[bool](`window.__xss !== undefined`)); ran {
 		t.Errorf("%s: the injected markup ran script", page)
+	}
+}
+
+// expectBrowserError waits until the browser has logged an error that
+// contains want (a refused form's status, logged asynchronously) and
+// forgets the errors; any other error fails the test.
+func expectBrowserError(t *testing.T, e *env, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		errs := e.b.Errors()
+		found := false
+		for _, m := range errs {
+			if strings.Contains(m, want) {
+				found = true
+			} else {
+				t.Errorf("unexpected browser error: %s", m)
+			}
+		}
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the browser never logged %q", want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
