@@ -1,0 +1,413 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+)
+
+// The service map page draws service_map's JSON artifact (pkg/tasks
+// service_map.go) as an SVG laid out here, on the server: compose projects
+// are boxes holding their containers, networks a row of nodes below them
+// with an edge from each container to each of its networks, published ports
+// labels on the container nodes. Each container node links to a details
+// section of the page (#c-<name>), so it works without script.
+
+// smDoc is the part of service_map.json the page reads.
+type smDoc struct {
+	Host        string        `json:"host"`
+	Scope       string        `json:"scope"`
+	GeneratedAt time.Time     `json:"generated_at"`
+	Containers  []smContainer `json:"containers"`
+	Networks    []smNetwork   `json:"networks"`
+	OutOfScope  int           `json:"containers_out_of_scope"`
+}
+
+type smContainer struct {
+	Name         string   `json:"name"`
+	ID           string   `json:"id"`
+	Image        string   `json:"image"`
+	State        string   `json:"state"`
+	Status       string   `json:"status"`
+	Health       string   `json:"health"`
+	RestartCount int      `json:"restart_count"`
+	Project      string   `json:"compose_project"`
+	Service      string   `json:"compose_service"`
+	Networks     []string `json:"networks"`
+	Ports        []smPort `json:"ports"`
+}
+
+type smPort struct {
+	IP          string `json:"ip"`
+	PublicPort  uint16 `json:"public_port"`
+	PrivatePort uint16 `json:"private_port"`
+	Type        string `json:"type"`
+}
+
+func (p smPort) String() string {
+	if p.PublicPort == 0 {
+		return fmt.Sprintf("%d/%s", p.PrivatePort, p.Type)
+	}
+	ip := p.IP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	return fmt.Sprintf("%s:%d→%d/%s", ip, p.PublicPort, p.PrivatePort, p.Type)
+}
+
+type smNetwork struct {
+	Name    string   `json:"name"`
+	Driver  string   `json:"driver"`
+	User    bool     `json:"user_defined"`
+	Members []string `json:"members"`
+}
+
+// Layout measures, in SVG user units.
+const (
+	mapMargin    = 16
+	mapMaxWidth  = 1000 // groups wrap to a new shelf past this width
+	nodeW        = 210
+	nodeBaseH    = 46 // name and image lines
+	portLineH    = 15
+	maxPortLines = 3
+	nodeGap      = 16
+	groupPad     = 12
+	groupHeader  = 24
+	groupMaxCols = 4
+	groupGap     = 20
+	netW         = 180
+	netH         = 34
+	netGap       = 20
+	netTop       = 70 // space between the groups and the network row, for edges
+	nameChars    = 27 // what fits on a node line at the map's font size
+	netChars     = 22
+)
+
+type box struct{ X, Y, W, H int }
+
+func (b box) overlaps(o box) bool {
+	return b.X < o.X+o.W && o.X < b.X+b.W && b.Y < o.Y+o.H && o.Y < b.Y+b.H
+}
+
+func (b box) contains(o box) bool {
+	return o.X >= b.X && o.Y >= b.Y && o.X+o.W <= b.X+b.W && o.Y+o.H <= b.Y+b.H
+}
+
+// textLine is one line of text at a y position.
+type textLine struct {
+	Y    int
+	Text string
+}
+
+type mapGroup struct {
+	box
+	Label   string // the compose project, or a note for containers outside any
+	Compose bool
+}
+
+type mapNode struct {
+	box
+	Name   string
+	Anchor string
+	Label  string // the name, shortened to fit
+	Image  string // shortened to fit
+	State  string
+	Lines  []textLine // published ports
+	Group  int        // index into the layout's groups
+
+	networks []string
+}
+
+// TX, NameY and ImageY place the node's text.
+func (n mapNode) TX() int     { return n.X + 10 }
+func (n mapNode) NameY() int  { return n.Y + 19 }
+func (n mapNode) ImageY() int { return n.Y + 36 }
+
+type mapNet struct {
+	box
+	Name    string
+	Label   string
+	Default bool // one of Docker's bridge, host, none
+}
+
+func (n mapNet) TX() int { return n.X + n.W/2 }
+func (n mapNet) TY() int { return n.Y + n.H/2 + 4 }
+
+// mapEdge is a cubic curve from a container's bottom to a network's top.
+type mapEdge struct {
+	X1, Y1, X2, Y2 int
+	Default        bool
+}
+
+// Path is the edge's SVG path data (numbers only).
+func (e mapEdge) Path() string {
+	mid := (e.Y1 + e.Y2) / 2
+	return fmt.Sprintf("M%d %d C%d %d %d %d %d %d", e.X1, e.Y1, e.X1, mid, e.X2, mid, e.X2, e.Y2)
+}
+
+type mapLayout struct {
+	Width, Height int
+	Groups        []mapGroup
+	Nodes         []mapNode
+	Nets          []mapNet
+	Edges         []mapEdge
+}
+
+// shorten cuts s to n runes with an ellipsis.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// anchorFor makes a fragment id from a container name: Docker names are
+// [a-zA-Z0-9_.-], anything else becomes "_", and a clash gets a suffix.
+func anchorFor(name string, used map[string]bool) string {
+	var b strings.Builder
+	b.WriteString("c-")
+	for _, r := range name {
+		if r < 128 && (r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	a := b.String()
+	for i := 2; used[a]; i++ {
+		a = fmt.Sprintf("%s-%d", b.String(), i)
+	}
+	used[a] = true
+	return a
+}
+
+func nodeHeight(c smContainer) int {
+	n := published(c)
+	if n > maxPortLines {
+		n = maxPortLines + 1 // "+k more"
+	}
+	return nodeBaseH + n*portLineH
+}
+
+func published(c smContainer) int {
+	n := 0
+	for _, p := range c.Ports {
+		if p.PublicPort != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// layoutMap places the map: one box per compose project (containers of no
+// project last, in a box of their own), packed left to right in shelves;
+// inside a box the containers in a grid; the networks in rows below.
+func layoutMap(doc smDoc) mapLayout {
+	byProject := map[string][]smContainer{}
+	for _, c := range doc.Containers {
+		byProject[c.Project] = append(byProject[c.Project], c)
+	}
+	projects := make([]string, 0, len(byProject))
+	for p := range byProject {
+		projects = append(projects, p)
+	}
+	sort.Slice(projects, func(i, j int) bool {
+		if (projects[i] == "") != (projects[j] == "") {
+			return projects[j] == "" // the no-project box last
+		}
+		return projects[i] < projects[j]
+	})
+	var lay mapLayout
+	used := map[string]bool{}
+	x, y, shelfH, right := mapMargin, mapMargin, 0, mapMargin
+	for _, p := range projects {
+		cs := byProject[p]
+		sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
+		cols := min(len(cs), groupMaxCols)
+		gw := cols*(nodeW+nodeGap) - nodeGap + 2*groupPad
+		if x > mapMargin && x+gw > mapMaxWidth {
+			x, y, shelfH = mapMargin, y+shelfH+groupGap, 0
+		}
+		g := mapGroup{box: box{X: x, Y: y, W: gw}, Label: p, Compose: p != ""}
+		if p == "" {
+			g.Label = "not in a compose project"
+		}
+		gi := len(lay.Groups)
+		ny := y + groupHeader
+		for row := 0; row*cols < len(cs); row++ {
+			rowH := 0
+			for col := 0; col < cols && row*cols+col < len(cs); col++ {
+				c := cs[row*cols+col]
+				n := mapNode{box: box{X: x + groupPad + col*(nodeW+nodeGap), Y: ny, W: nodeW, H: nodeHeight(c)},
+					Name: c.Name, Anchor: anchorFor(c.Name, used), Label: shorten(c.Name, nameChars),
+					Image: shorten(c.Image, nameChars), State: c.State, Group: gi, networks: c.Networks}
+				ly := n.Y + 52
+				k := 0
+				for _, pt := range c.Ports {
+					if pt.PublicPort == 0 {
+						continue
+					}
+					if k == maxPortLines {
+						n.Lines = append(n.Lines, textLine{ly, fmt.Sprintf("+%d more", published(c)-maxPortLines)})
+						break
+					}
+					n.Lines = append(n.Lines, textLine{ly, shorten(pt.String(), nameChars)})
+					ly += portLineH
+					k++
+				}
+				rowH = max(rowH, n.H)
+				lay.Nodes = append(lay.Nodes, n)
+			}
+			ny += rowH + nodeGap
+		}
+		g.H = ny - nodeGap + groupPad - y
+		lay.Groups = append(lay.Groups, g)
+		x += gw + groupGap
+		shelfH = max(shelfH, g.H)
+		right = max(right, g.X+g.W)
+	}
+	bottom := mapMargin
+	if len(lay.Groups) > 0 {
+		bottom = y + shelfH
+	}
+	// Networks: a row (wrapping) below the groups, each under the middle of
+	// its members (the mean x of their nodes) so edges cross less; ties in
+	// name order.
+	sum, count := map[string]int{}, map[string]int{}
+	for _, n := range lay.Nodes {
+		for _, net := range n.networks {
+			sum[net] += n.X + n.W/2
+			count[net]++
+		}
+	}
+	nets := append([]smNetwork(nil), doc.Networks...)
+	at := make(map[string]float64, len(nets))
+	for net, k := range count {
+		at[net] = float64(sum[net]) / float64(k)
+	}
+	sort.Slice(nets, func(i, j int) bool {
+		if at[nets[i].Name] != at[nets[j].Name] {
+			return at[nets[i].Name] < at[nets[j].Name]
+		}
+		return nets[i].Name < nets[j].Name
+	})
+	nx, ny := mapMargin, bottom+netTop
+	if len(lay.Groups) == 0 {
+		ny = mapMargin
+	}
+	span := max(right, mapMaxWidth)
+	perRow := max(1, (span-2*mapMargin+netGap)/(netW+netGap))
+	// When the networks fit on one row, each goes under its members' middle,
+	// pushed right only as far as the previous one needs (then shifted back
+	// left if the row ran past the canvas): edges stay short and steep.
+	var xs []int
+	if len(nets) <= perRow {
+		xs = make([]int, len(nets))
+		prev := mapMargin - netGap
+		for i, n := range nets {
+			want := mapMargin
+			if c, ok := at[n.Name]; ok {
+				want = int(c) - netW/2
+			}
+			xs[i] = max(want, prev+netGap, mapMargin)
+			prev = xs[i] + netW
+		}
+		if over := prev - (span - mapMargin); over > 0 {
+			for i := len(xs) - 1; i >= 0; i-- {
+				limit := span - mapMargin - (len(xs)-i)*(netW+netGap) + netGap
+				xs[i] = min(xs[i], limit)
+			}
+		}
+	}
+	netAt := map[string]int{}
+	for i, n := range nets {
+		if xs != nil {
+			nx = xs[i]
+		} else if i > 0 && i%perRow == 0 {
+			nx, ny = mapMargin, ny+netH+netGap
+		}
+		netAt[n.Name] = len(lay.Nets)
+		lay.Nets = append(lay.Nets, mapNet{box: box{X: nx, Y: ny, W: netW, H: netH}, Name: n.Name,
+			Label: shorten(n.Name, netChars), Default: !n.User})
+		right = max(right, nx+netW)
+		bottom = ny + netH
+		nx += netW + netGap
+	}
+	byName := map[string]int{}
+	for i, n := range lay.Nodes {
+		byName[n.Name] = i
+	}
+	for _, c := range doc.Containers {
+		n := lay.Nodes[byName[c.Name]]
+		for _, name := range c.Networks {
+			ni, ok := netAt[name]
+			if !ok {
+				continue
+			}
+			t := lay.Nets[ni]
+			lay.Edges = append(lay.Edges, mapEdge{X1: n.X + n.W/2, Y1: n.Y + n.H, X2: t.X + t.W/2, Y2: t.Y, Default: t.Default})
+		}
+	}
+	lay.Width, lay.Height = right+mapMargin, bottom+mapMargin
+	return lay
+}
+
+// containerView is one container's details section.
+type containerView struct {
+	smContainer
+	Anchor string
+}
+
+// PortList is every port, published ones as ip:public→private/proto.
+func (c containerView) PortList() []string {
+	out := make([]string, 0, len(c.Ports))
+	for _, p := range c.Ports {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+type hostMapPage struct {
+	Host       hostRow
+	Report     *store.HostReport
+	Doc        smDoc
+	Layout     mapLayout
+	Containers []containerView
+	Broken     bool // the job stored no readable map
+}
+
+// hostMap is /hosts/{id}/map: the latest service map of the host.
+func (u *UI) hostMap(c echo.Context) error {
+	h, err := u.loadHost(c)
+	if err != nil {
+		return err
+	}
+	p := hostMapPage{Host: hostRow{*h}}
+	if p.Report, err = u.st.LatestHostReport(c.Request().Context(), h.ID, "service_map"); err != nil {
+		return err
+	}
+	if p.Report != nil {
+		if p.Report.Document == nil || json.Unmarshal(p.Report.Document, &p.Doc) != nil {
+			p.Broken = true
+		} else {
+			p.Layout = layoutMap(p.Doc)
+			anchors := map[string]string{}
+			for _, n := range p.Layout.Nodes {
+				anchors[n.Name] = n.Anchor
+			}
+			for _, ct := range p.Doc.Containers {
+				p.Containers = append(p.Containers, containerView{ct, anchors[ct.Name]})
+			}
+			sort.Slice(p.Containers, func(i, j int) bool { return p.Containers[i].Name < p.Containers[j].Name })
+		}
+	}
+	return u.render(c, "host_map", "Service map of "+h.Name, p)
+}
