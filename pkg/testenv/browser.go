@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,9 +19,10 @@ import (
 // script the Content-Security-Policy blocked) so a test can assert that a
 // page produced none.
 type Browser struct {
-	Ctx  context.Context
-	mu   sync.Mutex
-	errs []string
+	Ctx    context.Context
+	mu     sync.Mutex
+	errs   []string
+	logged chan struct{} // closed and replaced when an error is recorded
 }
 
 // chromiumPath finds Chromium from the OS packages (.ci/run installs it).
@@ -52,7 +54,7 @@ func NewBrowser(t testing.TB) *Browser {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	b := &Browser{Ctx: ctx}
+	b := &Browser{Ctx: ctx, logged: make(chan struct{})}
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		cancel()
 		cancelAlloc()
@@ -69,6 +71,8 @@ func NewBrowser(t testing.TB) *Browser {
 			if m.Type == chromedp.ConsoleError || m.IsException() {
 				b.mu.Lock()
 				b.errs = append(b.errs, m.String()+" "+m.URL)
+				close(b.logged)
+				b.logged = make(chan struct{})
 				b.mu.Unlock()
 			}
 		}
@@ -84,6 +88,32 @@ func (b *Browser) Errors() []string {
 	out := b.errs
 	b.errs = nil
 	return out
+}
+
+// WaitErrors waits until the errors recorded (and not yet taken) include
+// one containing want, then returns and forgets them all. The browser logs
+// asynchronously, after the page event that caused the error.
+func (b *Browser) WaitErrors(t testing.TB, timeout time.Duration, want string) []string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		b.mu.Lock()
+		for _, m := range b.errs {
+			if strings.Contains(m, want) {
+				out := b.errs
+				b.errs = nil
+				b.mu.Unlock()
+				return out
+			}
+		}
+		logged := b.logged
+		b.mu.Unlock()
+		select {
+		case <-logged:
+		case <-deadline:
+			t.Fatalf("the browser never logged %q (logged: %q)", want, b.Errors())
+		}
+	}
 }
 
 // Do runs steps with a deadline, failing the test on error.

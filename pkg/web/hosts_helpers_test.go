@@ -178,23 +178,9 @@ func noXSS(t *testing.T, e *env, page string) {
 // forgets the errors; any other error fails the test.
 func expectBrowserError(t *testing.T, e *env, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		errs := e.b.Errors()
-		found := false
-		for _, m := range errs {
-			if strings.Contains(m, want) {
-				found = true
-			} else {
-				t.Errorf("unexpected browser error: %s", m)
-			}
+	for _, m := range e.b.WaitErrors(t, 10*time.Second, want) {
+		if !strings.Contains(m, want) {
+			t.Errorf("unexpected browser error: %s", m)
 		}
-		if found {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the browser never logged %q", want)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
