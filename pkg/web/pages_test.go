@@ -86,11 +86,3 @@ func TestSkipLink(t *testing.T) {
 		t.Fatalf("first Tab focused %q, want the skip link", got)
 	}
 }
-
-// seedPages creates what the pages show and returns them.
-func seedPages(t *testing.T, e *env) []page {
-	t.Helper()
-	return []page{
-		{"overview", "/"},
-	}
-}
