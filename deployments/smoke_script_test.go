@@ -19,6 +19,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
+	"github.com/cyberbrain/cyberbrain/pkg/web"
 )
 
 // runSmoke runs scripts/smoke.sh against host with extra environment.
@@ -54,7 +55,11 @@ func startStack(t *testing.T, token string, withScheduler bool) string {
 	t.Helper()
 	testenv.Docker(t)
 	st := testenv.NewStore(t)
-	srv, err := api.New(api.Config{Store: st, APIToken: token})
+	ui, err := web.New(web.Config{Store: st, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(api.Config{Store: st, APIToken: token, Dashboard: ui})
 	if err != nil {
 		t.Fatal(err)
 	}

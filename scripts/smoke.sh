@@ -101,4 +101,13 @@ bad=$(grep -vx finished <<<"$statuses" || true)
 [ -z "$bad" ] || fail "scheduled runs of run $run_id not all finished: $(tr '\n' ' ' <<<"$statuses")"
 step "scheduled runs: $(tr '\n' ' ' <<<"$statuses")"
 
+# The dashboard on the same port: open, or asking for the token with one set.
+code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "${BASE}/runs/${run_id}" 2>/dev/null) || code=000
+case "$code" in
+  200) step "dashboard: ${BASE}/runs/${run_id}" ;;
+  303) step "dashboard: ${BASE}/ (log in with the API token)" ;;
+  404) step "dashboard: off (the api runs with --no-dashboard)" ;;
+  *) fail "dashboard: GET /runs/${run_id}: HTTP $code" ;;
+esac
+
 echo "smoke: OK (run $run_id, directive $name)"
