@@ -24,7 +24,7 @@ func describeCron(expr, tz string) string {
 		if err != nil || d <= 0 {
 			return expr
 		}
-		return "every " + describeDuration(d)
+		return "every " + cronDuration(d)
 	}
 	five := expr
 	if d, ok := cronDescriptors[strings.ToLower(expr)]; ok {
@@ -42,8 +42,8 @@ func describeCron(expr, tz string) string {
 		}
 		cf[i] = v
 	}
-	s := describeFields(cf)
-	if !zoneFree(cf) {
+	s := cronDescribeFields(cf)
+	if !cronZoneFree(cf) {
 		s += ", " + tz
 	}
 	return s
@@ -61,21 +61,21 @@ var cronDescriptors = map[string]string{
 }
 
 // describeDuration says a positive duration in the largest whole unit.
-func describeDuration(d time.Duration) string {
+func cronDuration(d time.Duration) string {
 	switch {
 	case d%(24*time.Hour) == 0:
-		return plural(int(d/(24*time.Hour)), "day")
+		return cronPlural(int(d/(24*time.Hour)), "day")
 	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
+		return cronPlural(int(d/time.Hour), "hour")
 	case d%time.Minute == 0:
-		return plural(int(d/time.Minute), "minute")
+		return cronPlural(int(d/time.Minute), "minute")
 	case d%time.Second == 0:
-		return plural(int(d/time.Second), "second")
+		return cronPlural(int(d/time.Second), "second")
 	}
 	return d.String()
 }
 
-func plural(n int, unit string) string {
+func cronPlural(n int, unit string) string {
 	if n == 1 {
 		return unit
 	}
@@ -99,16 +99,16 @@ type cronBound struct {
 }
 
 var (
-	monthNames = []string{"", "January", "February", "March", "April", "May", "June", "July",
+	cronMonthNames = []string{"", "January", "February", "March", "April", "May", "June", "July",
 		"August", "September", "October", "November", "December"}
-	dayNames   = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+	cronDayNames   = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 	cronBounds = [5]cronBound{
 		{0, 59, nil}, {0, 23, nil}, {1, 31, nil},
-		{1, 12, abbrevs(monthNames)}, {0, 6, abbrevs(dayNames)},
+		{1, 12, cronAbbrevs(cronMonthNames)}, {0, 6, cronAbbrevs(cronDayNames)},
 	}
 )
 
-func abbrevs(names []string) map[string]int {
+func cronAbbrevs(names []string) map[string]int {
 	m := map[string]int{}
 	for i, n := range names {
 		if n != "" {
@@ -211,7 +211,7 @@ func (f cronField) everyN() (int, bool) {
 // zoneFree says whether the firing instants are the same in every time zone
 // in use: only the minute field restricts, and it is unchanged by shifting
 // whole quarter hours (every zone's offset is one).
-func zoneFree(cf [5]cronField) bool {
+func cronZoneFree(cf [5]cronField) bool {
 	for _, f := range cf[1:] {
 		if !f.any {
 			return false
@@ -222,9 +222,9 @@ func zoneFree(cf [5]cronField) bool {
 }
 
 // describeFields composes the time part and the day part.
-func describeFields(cf [5]cronField) string {
-	timePart, daily := describeTime(cf[0], cf[1])
-	dayPart := describeDays(cf[2], cf[3], cf[4])
+func cronDescribeFields(cf [5]cronField) string {
+	timePart, daily := cronDescribeTime(cf[0], cf[1])
+	dayPart := cronDescribeDays(cf[2], cf[3], cf[4])
 	if dayPart == "every day" && !daily {
 		return timePart
 	}
@@ -233,8 +233,8 @@ func describeFields(cf [5]cronField) string {
 
 // describeTime says when in a day the schedule fires; daily is true when it
 // names clock times ("at 02:00"), which read well before "every day".
-func describeTime(min, hour cronField) (string, bool) {
-	ms, mSingle := min.singles()
+func cronDescribeTime(minute, hour cronField) (string, bool) {
+	ms, mSingle := minute.singles()
 	hs, hSingle := hour.singles()
 	if mSingle && hSingle && len(ms)*len(hs) <= 6 {
 		var times []string
@@ -243,9 +243,9 @@ func describeTime(min, hour cronField) (string, bool) {
 				times = append(times, fmt.Sprintf("%02d:%02d", h, m))
 			}
 		}
-		return "at " + joinAnd(times), true
+		return "at " + cronJoinAnd(times), true
 	}
-	minEvery, minIsEvery := min.everyN()
+	minEvery, minIsEvery := minute.everyN()
 	if hour.any {
 		switch {
 		case minIsEvery && minEvery == 1:
@@ -270,32 +270,32 @@ func describeTime(min, hour cronField) (string, bool) {
 			return fmt.Sprintf("every %d hours, on the hour", n), false
 		}
 	}
-	return minutePhrase(min) + " past " + hourPhrase(hour), false
+	return cronMinutePhrase(minute) + " past " + cronHourPhrase(hour), false
 }
 
-func minutePhrase(f cronField) string {
+func cronMinutePhrase(f cronField) string {
 	if f.any {
 		return "every minute"
 	}
 	if vs, ok := f.singles(); ok {
-		return "at " + pluralWord(len(vs), "minute") + " " + joinAnd(ints(vs))
+		return "at " + cronPluralWord(len(vs), "minute") + " " + cronJoinAnd(cronInts(vs))
 	}
-	return listPhrase(f, "minute", strconv.Itoa)
+	return cronListPhrase(f, "minute", strconv.Itoa)
 }
 
-func hourPhrase(f cronField) string {
+func cronHourPhrase(f cronField) string {
 	if f.any {
 		return "every hour"
 	}
 	if vs, ok := f.singles(); ok {
-		return pluralWord(len(vs), "hour") + " " + joinAnd(ints(vs))
+		return cronPluralWord(len(vs), "hour") + " " + cronJoinAnd(cronInts(vs))
 	}
-	return listPhrase(f, "hour", strconv.Itoa)
+	return cronListPhrase(f, "hour", strconv.Itoa)
 }
 
 // listPhrase says a field of ranges and steps: "every minute from 10
 // through 20 and minute 45", "every 2nd hour from 9 through 17".
-func listPhrase(f cronField, unit string, name func(int) string) string {
+func cronListPhrase(f cronField, unit string, name func(int) string) string {
 	var parts []string
 	for _, it := range f.items {
 		switch {
@@ -304,50 +304,50 @@ func listPhrase(f cronField, unit string, name func(int) string) string {
 		case it.step == 1:
 			parts = append(parts, fmt.Sprintf("every %s from %s through %s", unit, name(it.start), name(it.end)))
 		default:
-			parts = append(parts, fmt.Sprintf("every %s %s from %s through %s", ordinal(it.step), unit, name(it.start), name(it.end)))
+			parts = append(parts, fmt.Sprintf("every %s %s from %s through %s", cronOrdinal(it.step), unit, name(it.start), name(it.end)))
 		}
 	}
-	return joinAnd(parts)
+	return cronJoinAnd(parts)
 }
 
 // describeDays says on which days: "every day", "on Monday to Friday", "on
 // day 1 of the month", "on day 1 of the month or on Sunday, in January"
 // (robfig/cron fires when either day field matches when both restrict).
-func describeDays(dom, month, dow cronField) string {
+func cronDescribeDays(dom, month, dow cronField) string {
 	var s string
 	switch {
 	case dom.any && dow.any:
 		s = "every day"
 	case dow.any:
-		s = "on " + domPhrase(dom) + " of the month"
+		s = "on " + cronDomPhrase(dom) + " of the month"
 	case dom.any:
-		s = "on " + namePhrase(dow, "day of the week", func(v int) string { return dayNames[v] })
+		s = "on " + cronNamePhrase(dow, "day of the week", func(v int) string { return cronDayNames[v] })
 	default:
-		s = "on " + domPhrase(dom) + " of the month or on " + namePhrase(dow, "day of the week", func(v int) string { return dayNames[v] })
+		s = "on " + cronDomPhrase(dom) + " of the month or on " + cronNamePhrase(dow, "day of the week", func(v int) string { return cronDayNames[v] })
 	}
 	if !month.any {
 		sep := " "
 		if s != "every day" {
 			sep = ", "
 		}
-		s += sep + "in " + namePhrase(month, "month", func(v int) string { return monthNames[v] })
+		s += sep + "in " + cronNamePhrase(month, "month", func(v int) string { return cronMonthNames[v] })
 	}
 	return s
 }
 
-func domPhrase(f cronField) string {
+func cronDomPhrase(f cronField) string {
 	if vs, ok := f.singles(); ok {
-		return pluralWord(len(vs), "day") + " " + joinAnd(ints(vs))
+		return cronPluralWord(len(vs), "day") + " " + cronJoinAnd(cronInts(vs))
 	}
 	if len(f.items) == 1 && f.items[0].step == 1 {
 		return fmt.Sprintf("days %d to %d", f.items[0].start, f.items[0].end)
 	}
-	return listPhrase(f, "day", strconv.Itoa)
+	return cronListPhrase(f, "day", strconv.Itoa)
 }
 
 // namePhrase says a field of named values: "Monday to Friday", "January
 // and July", "every 3rd month from January through December".
-func namePhrase(f cronField, unit string, name func(int) string) string {
+func cronNamePhrase(f cronField, unit string, name func(int) string) string {
 	var parts []string
 	for _, it := range f.items {
 		switch {
@@ -356,20 +356,20 @@ func namePhrase(f cronField, unit string, name func(int) string) string {
 		case it.step == 1:
 			parts = append(parts, name(it.start)+" to "+name(it.end))
 		default:
-			parts = append(parts, fmt.Sprintf("every %s %s from %s through %s", ordinal(it.step), unit, name(it.start), name(it.end)))
+			parts = append(parts, fmt.Sprintf("every %s %s from %s through %s", cronOrdinal(it.step), unit, name(it.start), name(it.end)))
 		}
 	}
-	return joinAnd(parts)
+	return cronJoinAnd(parts)
 }
 
-func pluralWord(n int, w string) string {
+func cronPluralWord(n int, w string) string {
 	if n == 1 {
 		return w
 	}
 	return w + "s"
 }
 
-func ints(vs []int) []string {
+func cronInts(vs []int) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = strconv.Itoa(v)
@@ -378,7 +378,7 @@ func ints(vs []int) []string {
 }
 
 // joinAnd joins "a", "a and b", "a, b and c".
-func joinAnd(xs []string) string {
+func cronJoinAnd(xs []string) string {
 	switch len(xs) {
 	case 0:
 		return ""
@@ -388,7 +388,7 @@ func joinAnd(xs []string) string {
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
-func ordinal(n int) string {
+func cronOrdinal(n int) string {
 	suffix := "th"
 	switch {
 	case n%100 >= 11 && n%100 <= 13:
