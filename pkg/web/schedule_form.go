@@ -182,7 +182,9 @@ type schedulePreviewAnswer struct {
 
 // schedulePreview answers the form's script as the user types: the timing
 // described in words and its next five firing times, or the first problem
-// with it (400). It judges with the store's own validation and computes the
+// with it ({"error", "field", "fields"}). Both are 200: the request itself
+// succeeded, and a 4xx would log an error in the browser's console on every
+// keystroke of a half-typed expression. It judges with the store's own validation and computes the
 // times with the scheduler's own NextAfter, so it never disagrees with what
 // submitting and running the schedule will do.
 func (u *UI) schedulePreview(c echo.Context) error {
@@ -193,12 +195,12 @@ func (u *UI) schedulePreview(c echo.Context) error {
 	addScheduleFieldErrors(errs, store.ValidateSchedule(&w.Schedule))
 	for _, k := range scheduleTimingFields {
 		if msg, ok := errs[k]; ok {
-			return c.JSON(http.StatusBadRequest, schedulePreviewAnswer{Error: msg, Field: k, Fields: pickScheduleErrs(errs, scheduleTimingFields)})
+			return c.JSON(http.StatusOK, schedulePreviewAnswer{Error: msg, Field: k, Fields: pickScheduleErrs(errs, scheduleTimingFields)})
 		}
 	}
 	next, err := scheduleNextFirings(&w.Schedule, w.ExplicitNextRunAt, time.Now(), 5)
 	if err != nil {
-		return c.JSON(http.StatusBadRequest, schedulePreviewAnswer{Error: err.Error(), Field: "cron_expr"})
+		return c.JSON(http.StatusOK, schedulePreviewAnswer{Error: err.Error(), Field: "cron_expr"})
 	}
 	out := schedulePreviewAnswer{Description: describeSchedule(&w.Schedule)}
 	for _, t := range next {
@@ -258,3 +260,6 @@ func describeSchedule(sc *store.Schedule) string {
 	}
 	return string(sc.ScheduleType)
 }
+
+// Refused says the form comes back from a submit that stored nothing.
+func (f *scheduleForm) Refused() bool { return len(f.Errors) > 0 || f.Message != "" }

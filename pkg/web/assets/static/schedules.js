@@ -27,7 +27,8 @@
     }
   }
 
-  function render(answer, ok) {
+  function render(answer) {
+    var ok = !answer.error;
     var box = document.getElementById("schedule-preview");
     var desc = document.getElementById("preview-description");
     var list = document.getElementById("preview-next");
@@ -57,6 +58,13 @@
   function setup(form) {
     var seq = 0, timer = null;
     function preview() {
+      if (kind(form) === "cron" && form.elements.cron_expr.value.trim() === "") {
+        // Nothing typed yet: no preview, and no "is required" before a
+        // try (a refused submit's own message stays).
+        seq++;
+        document.getElementById("schedule-preview").hidden = true;
+        return;
+      }
       var q = new URLSearchParams();
       timing.forEach(function (f) {
         var v = f === "schedule_type" ? kind(form) : (form.elements[f] ? form.elements[f].value : "");
@@ -64,10 +72,8 @@
       });
       var mine = ++seq;
       fetch("/schedules/preview?" + q.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) {
-          return r.json().then(function (body) { return { ok: r.ok, body: body }; });
-        })
-        .then(function (res) { if (mine === seq) { render(res.body, res.ok); } })
+        .then(function (r) { return r.json(); })
+        .then(function (answer) { if (mine === seq) { render(answer); } })
         .catch(function () { /* offline or logged out: the server checks on submit */ });
     }
     function later() {
