@@ -69,10 +69,13 @@ func (s *Store) ScheduleRuns(ctx context.Context, id int64, limit, offset int) (
 		return nil, 0, fmt.Errorf("count history of schedule %d: %w", id, err)
 	}
 	var items []ScheduleRunItem
-	err := db.Raw(`SELECT sr.id, sr.run_id, sr.status, sr.scheduled_for, sr.started_at, sr.finished_at,
-			sr.error_summary, r.status AS run_status
-		FROM scheduled_runs sr JOIN runs r ON r.id = sr.run_id
-		WHERE sr.schedule_id = ? ORDER BY sr.scheduled_for DESC, sr.id DESC LIMIT ? OFFSET ?`,
+	// The page is cut from the slots alone (their unique (schedule_id,
+	// scheduled_for) index), then joined: a deep page skips slots, not joins.
+	err := db.Raw(`SELECT sr.*, r.status AS run_status
+		FROM (SELECT id, run_id, status, scheduled_for, started_at, finished_at, error_summary
+			FROM scheduled_runs WHERE schedule_id = ? ORDER BY scheduled_for DESC, id DESC LIMIT ? OFFSET ?) sr
+		JOIN runs r ON r.id = sr.run_id
+		ORDER BY sr.scheduled_for DESC, sr.id DESC`,
 		id, limit, offset).Scan(&items).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("history of schedule %d: %w", id, err)

@@ -101,8 +101,8 @@ type cronBound struct {
 var (
 	cronMonthNames = []string{"", "January", "February", "March", "April", "May", "June", "July",
 		"August", "September", "October", "November", "December"}
-	cronDayNames   = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
-	cronBounds = [5]cronBound{
+	cronDayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+	cronBounds   = [5]cronBound{
 		{0, 59, nil}, {0, 23, nil}, {1, 31, nil},
 		{1, 12, cronAbbrevs(cronMonthNames)}, {0, 6, cronAbbrevs(cronDayNames)},
 	}

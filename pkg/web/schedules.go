@@ -153,12 +153,16 @@ func (u *UI) scheduleCreate(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/schedules/%d", sc.ID))
 		}
 		var de *domain.Error
-		if !errors.As(err, &de) || errors.Is(err, domain.ErrNotFound) {
-			return err
-		}
-		other := addScheduleFieldErrors(f.Errors, de.Fields)
-		if len(de.Fields) == 0 || len(other) > 0 {
-			f.Message = strings.Join(append([]string{de.Message}, other...), "; ")
+		switch {
+		case !errors.As(err, &de) || errors.Is(err, domain.ErrNotFound):
+			return scheduleStoreErr(err)
+		case errors.Is(err, domain.ErrConflict): // the one conflict of an insert: the name is taken
+			f.Errors["name"] = de.Message
+		default:
+			other := addScheduleFieldErrors(f.Errors, de.Fields)
+			if len(de.Fields) == 0 || len(other) > 0 {
+				f.Message = strings.Join(append([]string{de.Message}, other...), "; ")
+			}
 		}
 	}
 	if err := u.scheduleFormOptions(ctx, f); err != nil {
