@@ -203,6 +203,9 @@ func (u *UI) schedulePreview(c echo.Context) error {
 		return c.JSON(http.StatusOK, schedulePreviewAnswer{Error: err.Error(), Field: "cron_expr"})
 	}
 	out := schedulePreviewAnswer{Description: describeSchedule(&w.Schedule)}
+	if w.Schedule.ScheduleType == domain.ScheduleOneShot && w.ExplicitNextRunAt == nil {
+		out.Description = "once, as soon as it is saved"
+	}
 	for _, t := range next {
 		out.Next = append(out.Next, t.UTC().Format(time.RFC3339))
 	}

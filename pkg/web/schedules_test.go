@@ -402,6 +402,12 @@ func TestSchedulesPreview(t *testing.T) {
 	if d := mustTime(t, ans.Next[1]).Sub(mustTime(t, ans.Next[0])); d != 90*time.Minute {
 		t.Fatalf("interval slots %s apart", d)
 	}
+	if st := get(url.Values{"schedule_type": {"one_shot"}, "next_run_at": {"2030-06-01T08:00"}, "timezone": {"Europe/Berlin"}}); st != 200 || len(ans.Next) != 1 || ans.Next[0] != "2030-06-01T06:00:00Z" || ans.Description != "once" {
+		t.Fatalf("one-shot: %d %+v", st, ans)
+	}
+	if st := get(url.Values{"schedule_type": {"one_shot"}, "next_run_at": {"tomorrow"}}); st != 400 || ans.Field != "next_run_at" {
+		t.Fatalf("one-shot with a bad time: %d %+v", st, ans)
+	}
 }
 
 // With 100,000 launches (each a run, a launch's one-shot schedule and its
