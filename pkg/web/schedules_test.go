@@ -21,6 +21,14 @@ import (
 
 const scheduleWait = 20 * time.Second
 
+// textOf reads an element's text in one script call: a live section may be
+// swapped for a fresh copy between a lookup and a read.
+func textOf(t *testing.T, e *env, sel string) string {
+	t.Helper()
+	b, _ := json.Marshal(sel)
+	return getString(t, e, chromedp.Evaluate[string](`(document.querySelector(`+string(b)+`) || {}).innerText || ""`))
+}
+
 // typeInto replaces an input's text the way a user does (key events, so the
 // form's script sees them).
 func typeInto(sel, text string) []chromedp.Action[chromedp.Void] {
@@ -37,7 +45,7 @@ func TestSchedulesFormBadCron(t *testing.T) {
 	e.b.Do(t, scheduleWait, typeInto("#name", "broken")...)
 	e.b.Do(t, scheduleWait, typeInto("#cron_expr", "61 * * * *")...)
 	e.b.Do(t, scheduleWait, chromedp.Poll[chromedp.Void](`document.getElementById("cron_expr-error").textContent.includes('"61 * * * *"')`))
-	msg := getString(t, e, chromedp.Text(chromedp.CSS("#cron_expr-error")))
+	msg := textOf(t, e, "#cron_expr-error")
 	if !strings.Contains(msg, "invalid cron expression") {
 		t.Fatalf("inline error %q, want the store's invalid cron expression", msg)
 	}
@@ -54,7 +62,7 @@ func TestSchedulesFormBadCron(t *testing.T) {
 
 	e.b.Do(t, scheduleWait, chromedp.Click(chromedp.CSS("#schedule-submit")), chromedp.WaitVisible(chromedp.CSS("#schedule-form[data-refused]")))
 	e.b.Errors() // the refusal's 422 is the one error expected
-	msg = getString(t, e, chromedp.Text(chromedp.CSS("#cron_expr-error")))
+	msg = textOf(t, e, "#cron_expr-error")
 	if !strings.Contains(msg, "invalid cron expression") {
 		t.Fatalf("after submit the field error is %q", msg)
 	}
@@ -81,7 +89,7 @@ func TestSchedulesFormGoodCron(t *testing.T) {
 	if n != 5 {
 		t.Fatalf("preview lists %d times, want 5", n)
 	}
-	if d := getString(t, e, chromedp.Text(chromedp.CSS("#preview-description"))); d != "at 02:00 every day, Europe/Berlin" {
+	if d := textOf(t, e, "#preview-description"); d != "at 02:00 every day, Europe/Berlin" {
 		t.Fatalf("preview says %q", d)
 	}
 	times := testenvGet(t, e, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#preview-next time")).map(t => t.getAttribute("datetime"))`))
@@ -92,7 +100,7 @@ func TestSchedulesFormGoodCron(t *testing.T) {
 			t.Fatalf("preview time %d = %q, want increasing 02:00 Berlin times", i, s)
 		}
 	}
-	if err := getString(t, e, chromedp.Text(chromedp.CSS("#cron_expr-error"))); err != "" {
+	if err := textOf(t, e, "#cron_expr-error"); err != "" {
 		t.Fatalf("a good expression shows the error %q", err)
 	}
 	e.noErrors("/schedules/new with a good cron")
@@ -114,7 +122,7 @@ func TestSchedulesFormGoodCron(t *testing.T) {
 	if sc.NextRunAt == nil || sc.NextRunAt.UTC().Format(time.RFC3339) != times[0] {
 		t.Fatalf("stored next_run_at %v, the preview said %s", sc.NextRunAt, times[0])
 	}
-	if d := getString(t, e, chromedp.Text(chromedp.CSS("#schedule-description"))); d != "at 02:00 every day, Europe/Berlin" {
+	if d := textOf(t, e, "#schedule-description"); d != "at 02:00 every day, Europe/Berlin" {
 		t.Fatalf("detail says %q", d)
 	}
 	next := getString(t, e, chromedp.Evaluate[string](`document.querySelector("#schedule-next time").getAttribute("datetime")`))
@@ -122,7 +130,7 @@ func TestSchedulesFormGoodCron(t *testing.T) {
 		t.Fatalf("detail's next run %s, want %s", next, times[0])
 	}
 	// The viewer's local time, not the server's UTC text.
-	if txt := getString(t, e, chromedp.Text(chromedp.CSS("#schedule-next time"))); strings.Contains(txt, "UTC") {
+	if txt := textOf(t, e, "#schedule-next time"); strings.Contains(txt, "UTC") {
 		t.Fatalf("next run shown as %q, want the viewer's local time", txt)
 	}
 	e.noErrors("/schedules/{id}")
@@ -158,7 +166,9 @@ func TestSchedulesActions(t *testing.T) {
 	}
 	e.noErrors("enable/disable")
 
-	e.b.Do(t, scheduleWait, chromedp.Click(chromedp.CSS("#schedule-run-now")), chromedp.WaitVisible(chromedp.CSS("h1")))
+	// The run page belongs to the runs area: wait for any new document.
+	e.b.Do(t, scheduleWait, chromedp.Evaluate[chromedp.Void](`document.body.dataset.before = "run-now"`),
+		chromedp.Click(chromedp.CSS("#schedule-run-now")), chromedp.WaitVisible(chromedp.CSS(`body:not([data-before]) h1`)))
 	loc := getString(t, e, chromedp.Location())
 	m := regexp.MustCompile(`/runs/(\d+)$`).FindStringSubmatch(loc)
 	if m == nil {
@@ -182,10 +192,10 @@ func TestSchedulesActions(t *testing.T) {
 	// A schedule with history cannot be deleted: the page says why and the
 	// schedule stays.
 	e.b.Do(t, scheduleWait, chromedp.Click(chromedp.CSS("#schedule-delete")), chromedp.WaitVisible(chromedp.CSS(".error-message")))
-	if msg := getString(t, e, chromedp.Text(chromedp.CSS(".error-message"))); !strings.Contains(msg, "disable it instead") {
+	if msg := textOf(t, e, ".error-message"); !strings.Contains(msg, "disable it instead") {
 		t.Fatalf("delete of a schedule with history says %q", msg)
 	}
-	if h := getString(t, e, chromedp.Text(chromedp.CSS("h1"))); !strings.HasPrefix(h, "409") {
+	if h := textOf(t, e, "h1"); !strings.HasPrefix(h, "409") {
 		t.Fatalf("delete of a schedule with history: %q, want a 409 page", h)
 	}
 	e.b.Errors() // the 409
@@ -205,7 +215,7 @@ func TestSchedulesActions(t *testing.T) {
 	if _, err := e.st.GetSchedule(ctx, other.ID); err == nil {
 		t.Fatal("Delete left the schedule")
 	}
-	list := getString(t, e, chromedp.Text(chromedp.CSS("#schedule-list")))
+	list := textOf(t, e, "#schedule-list")
 	if strings.Contains(list, "never ran") || !strings.Contains(list, "hourly noop") {
 		t.Fatalf("list after delete: %q", list)
 	}
@@ -224,15 +234,15 @@ func TestSchedulesEscapeNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.Do(t, scheduleWait, chromedp.Navigate(e.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS(".sched-name")))
-	if got := getString(t, e, chromedp.Text(chromedp.CSS(".sched-name"))); got != payload {
+	if got := textOf(t, e, ".sched-name"); got != payload {
 		t.Fatalf("list shows %q, want the name literally", got)
 	}
 	noXSS(t, e, "/schedules")
 	e.b.Do(t, scheduleWait, chromedp.Navigate(fmt.Sprintf("%s/schedules/%d", e.url, sc.ID)), chromedp.WaitVisible(chromedp.CSS("#schedule-name")))
-	if got := getString(t, e, chromedp.Text(chromedp.CSS("#schedule-name"))); got != payload {
+	if got := textOf(t, e, "#schedule-name"); got != payload {
 		t.Fatalf("detail shows %q, want the name literally", got)
 	}
-	if got := getString(t, e, chromedp.Text(chromedp.CSS(".sched-custom"))); got != payload {
+	if got := textOf(t, e, ".sched-custom"); got != payload {
 		t.Fatalf("detail shows the custom directive as %q", got)
 	}
 	noXSS(t, e, "/schedules/{id}")
@@ -243,7 +253,7 @@ func TestSchedulesEscapeNames(t *testing.T) {
 	e.b.Do(t, scheduleWait, typeInto("#cron_expr", "@hourly")...)
 	e.b.Do(t, scheduleWait, chromedp.WaitVisible(chromedp.CSS("#preview-next li")),
 		chromedp.Click(chromedp.CSS("#schedule-submit")), chromedp.WaitVisible(chromedp.CSS("#schedule-name")))
-	if got := getString(t, e, chromedp.Text(chromedp.CSS("#schedule-name"))); got != payload+" 2" {
+	if got := textOf(t, e, "#schedule-name"); got != payload+" 2" {
 		t.Fatalf("detail shows %q", got)
 	}
 	noXSS(t, e, "new schedule")
@@ -273,14 +283,14 @@ func TestSchedulesList(t *testing.T) {
 	if strings.Join(names, ",") != "c-interval,a-weekdays,b-daily" {
 		t.Fatalf("newest first: %v", names)
 	}
-	text := getString(t, e, chromedp.Text(chromedp.CSS("table.schedules")))
+	text := textOf(t, e, "table.schedules")
 	for _, want := range []string{"at 02:00 every day, Europe/Berlin", "at 09:30 on Monday to Friday, UTC", "every 15 minutes", "never ran", "disabled"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("list lacks %q:\n%s", want, text)
 		}
 	}
 	e.noErrors("/schedules")
-	e.b.Do(t, scheduleWait, chromedp.Click(chromedp.CSS(`a[href="/schedules?order=name"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/schedules"]`)))
+	e.b.Do(t, scheduleWait, chromedp.Click(chromedp.CSS(`a[href="/schedules?order=name"]`)), chromedp.WaitVisible(chromedp.CSS(`.sched-order a[href="/schedules"]`)))
 	names = testenvGet(t, e, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".sched-name")).map(a => a.textContent)`))
 	if strings.Join(names, ",") != "a-weekdays,b-daily,c-interval" {
 		t.Fatalf("by name: %v", names)
