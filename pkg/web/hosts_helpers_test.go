@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
@@ -163,14 +162,6 @@ func finishedReport(t *testing.T, st *store.Store, task string, hostID int64, do
 
 func hostURL(e *env, id int64, rest string) string {
 	return e.url + "/hosts/" + strconv.FormatInt(id, 10) + rest
-}
-
-// noXSS fails the test when the payload ran on the page.
-func noXSS(t *testing.T, e *env, page string) {
-	t.Helper()
-	if ran := testenvGet(t, e, chromedp.Evaluate[bool](`window.__xss !== undefined`)); ran {
-		t.Errorf("%s: the injected markup ran script", page)
-	}
 }
 
 // expectBrowserError waits until the browser has logged an error that

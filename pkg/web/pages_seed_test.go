@@ -18,7 +18,13 @@ func seedPages(t *testing.T, e *env) []page {
 	allow(t, e.st, local, "grafana")
 	finishedReport(t, e.st, "service_map", local, homelabMap)
 	finishedReport(t, e.st, "gpu_report", local, homelabGPUs)
+	nightly := newCronSchedule(t, e, "nightly log triage", "0 2 * * *", "Europe/Berlin", true)
+	newCronSchedule(t, e, "weekday GPU check", "30 9 * * 1-5", "UTC", true)
+	newCronSchedule(t, e, "service map, every 15 minutes", "*/15 * * * *", "UTC", false)
 	return []page{
+		{"schedules", "/schedules"},
+		{"schedule-new", "/schedules/new"},
+		{"schedule", "/schedules/" + itoa(nightly.ID)},
 		{"overview", "/"},
 		{"hosts", "/hosts"},
 		{"host", "/hosts/1"},

@@ -238,6 +238,7 @@ func TestSchedulesEscapeNames(t *testing.T) {
 		t.Fatalf("list shows %q, want the name literally", got)
 	}
 	noXSS(t, e, "/schedules")
+	e.noErrors("/schedules")
 	e.b.Do(t, scheduleWait, chromedp.Navigate(fmt.Sprintf("%s/schedules/%d", e.url, sc.ID)), chromedp.WaitVisible(chromedp.CSS("#schedule-name")))
 	if got := textOf(t, e, "#schedule-name"); got != payload {
 		t.Fatalf("detail shows %q, want the name literally", got)
@@ -246,6 +247,7 @@ func TestSchedulesEscapeNames(t *testing.T) {
 		t.Fatalf("detail shows the custom directive as %q", got)
 	}
 	noXSS(t, e, "/schedules/{id}")
+	e.noErrors("/schedules/{id}")
 
 	// Typed into the form, too.
 	e.b.Do(t, scheduleWait, chromedp.Navigate(e.url+"/schedules/new"), chromedp.WaitVisible(chromedp.CSS("#name")))
@@ -257,14 +259,7 @@ func TestSchedulesEscapeNames(t *testing.T) {
 		t.Fatalf("detail shows %q", got)
 	}
 	noXSS(t, e, "new schedule")
-}
-
-func noXSS(t *testing.T, e *env, page string) {
-	t.Helper()
-	if v := getString(t, e, chromedp.Evaluate[string](`typeof window.__xss`)); v != "undefined" {
-		t.Fatalf("%s: window.__xss is %s: the name ran as markup", page, v)
-	}
-	e.noErrors(page)
+	e.noErrors("new schedule")
 }
 
 // The list shows the schedules people made (not launches' one-shot
@@ -420,53 +415,20 @@ func TestSchedulesPreview(t *testing.T) {
 	}
 }
 
-// With 100,000 launches (each a run, a launch's one-shot schedule and its
-// slot) and a schedule with 20,000 slots of history, the schedule pages
-// answer within 100 ms: the list reads migration 00007's partial indexes,
-// the history the slots' (schedule_id, scheduled_for) key.
-func TestSchedulesPagesFastAtScale(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills the database")
-	}
+// The schedule list shows the schedules people made, not the one-shot
+// schedule every launch creates (those show on their runs). How fast the
+// list and history are with 100,000 launches is `make bench-pages`' job.
+func TestSchedulesListLeavesOutLaunches(t *testing.T) {
 	e := newEnv(t)
-	busy := newCronSchedule(t, e, "every minute", "* * * * *", "UTC", true)
-	for i := 0; i < 30; i++ {
-		newCronSchedule(t, e, fmt.Sprintf("user schedule %02d", i), "0 3 * * *", "UTC", i%2 == 0)
-	}
-	db := testenv.SQL(t, e.st)
-	for _, q := range []string{
-		`INSERT INTO runs (status, completed_at) SELECT 'completed', now() FROM generate_series(1, 100000)`,
-		`INSERT INTO schedules (name, task, schedule_type, enabled, created_at)
-		 SELECT 'launch-run-' || r.id || '-noop', 'noop', 'one_shot', false, r.created_at FROM runs r`,
-		`INSERT INTO scheduled_runs (schedule_id, run_id, scheduled_for, status)
-		 SELECT CASE WHEN r.id % 5 = 0 THEN ` + strconv.FormatInt(busy.ID, 10) + ` ELSE s.id END, r.id,
-		        now() - r.id * interval '1 minute', 'finished'
-		 FROM runs r JOIN schedules s ON s.name = 'launch-run-' || r.id || '-noop'`,
-		`ANALYZE`,
-	} {
-		if err := db.Exec(q).Error; err != nil {
+	newCronSchedule(t, e, "nightly", "0 3 * * *", "UTC", true)
+	testenv.SQL(t, e.st).Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`)
+	for range 3 {
+		if _, err := e.st.Launch(context.Background(), store.LaunchRequest{Tasks: []string{"noop"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fc := newFormClient(t, e)
-	for _, path := range []string{"/schedules", "/schedules?order=name", "/schedules?page=2",
-		fmt.Sprintf("/schedules/%d", busy.ID), fmt.Sprintf("/schedules/%d?page=300", busy.ID)} {
-		best := time.Hour
-		for i := 0; i < 5; i++ {
-			start := time.Now()
-			res, body := fc.get(path)
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("%s: %d %s", path, res.StatusCode, body)
-			}
-			best = min(best, time.Since(start))
-		}
-		if best > 100*time.Millisecond {
-			t.Errorf("%s took %s, want < 100 ms", path, best)
-		}
-		t.Logf("%s: %s", path, best)
-	}
-	_, body := fc.get("/schedules")
-	if strings.Contains(body, "launch-run-") || strings.Count(body, `class="sched-name"`) != 31 {
+	_, body := newFormClient(t, e).get("/schedules")
+	if strings.Contains(body, "launch-run-") || strings.Count(body, `class="sched-name"`) != 1 {
 		t.Fatalf("the list shows launch schedules or miscounts:\n%s", body)
 	}
 }
