@@ -99,7 +99,8 @@ func pagePaths(s seeded) []string {
 	return []string{
 		"/", "/runs", "/runs?status=failed", "/runs?status=pending", "/runs?task=log_triage",
 		fmt.Sprintf("/runs?directive=%d", s.directive), fmt.Sprintf("/runs/%d", s.newest), fmt.Sprintf("/runs/%d", s.oldest),
-		"/launch", "/schedules", "/schedules/new", fmt.Sprintf("/schedules/%d", s.schedule),
+		"/launch", "/schedules", "/schedules?page=2", "/schedules/new", fmt.Sprintf("/schedules/%d", s.schedule),
+		fmt.Sprintf("/schedules/%d?page=30", s.schedule),
 		"/hosts", fmt.Sprintf("/hosts/%d", s.host), fmt.Sprintf("/hosts/%d/map", s.host), fmt.Sprintf("/hosts/%d/gpus", s.host),
 	}
 }

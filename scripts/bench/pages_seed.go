@@ -9,7 +9,8 @@ import (
 
 // seedStatements build a history like a busy installation's: runs over 30
 // days (the last hour busiest), one job and attempt each, every tenth run
-// fired by one of 50 cron schedules, failures with errors, findings, and a
+// fired by one of 50 cron schedules and the others launched (each with its
+// one-shot schedule), failures with errors, findings, and a
 // local host with health recorded. $1 is the number of runs.
 var seedStatements = []string{
 	`UPDATE task_definitions SET enabled = true`,
@@ -36,6 +37,15 @@ var seedStatements = []string{
 	`INSERT INTO scheduled_runs (schedule_id, run_id, job_id, scheduled_for, status, started_at, finished_at)
 	 SELECT 1 + (j.run_id / 10) % 50, j.run_id, j.id, j.created_at, 'finished', j.started_at, j.completed_at
 	 FROM jobs j WHERE j.run_id % 10 = 0 AND j.status <> 'pending'`,
+	// Every other run is a launch: its one-shot schedule and slot, as the
+	// launch path writes them.
+	`INSERT INTO schedules (name, task, schedule_type, enabled, created_at)
+	 SELECT 'launch-run-' || j.run_id || '-' || j.task_type, j.task_type, 'one_shot', false, j.created_at
+	 FROM jobs j WHERE j.run_id % 10 <> 0`,
+	`INSERT INTO scheduled_runs (schedule_id, run_id, job_id, scheduled_for, status, started_at, finished_at)
+	 SELECT s.id, j.run_id, j.id, j.created_at, CASE WHEN j.status = 'pending' THEN 'pending' ELSE 'finished' END,
+	        j.started_at, j.completed_at
+	 FROM jobs j JOIN schedules s ON s.name = 'launch-run-' || j.run_id || '-' || j.task_type`,
 	`INSERT INTO findings (run_id, job_id, worker_host_id, container_name, severity, kind, rank, statement)
 	 SELECT run_id, id, 1, 'web-' || (id % 7), (ARRAY['critical','high','medium','low'])[1 + id % 4], 'new_error', 1,
 	        'new error template in web-' || (id % 7)
