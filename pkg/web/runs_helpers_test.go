@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,9 +14,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
@@ -84,24 +88,38 @@ func runsEnableNoop(t *testing.T, e *env) {
 	}
 }
 
-// runsInsert stores a run as a fixture, finished now when its status is
-// terminal.
+// runsInsert stores a run as a fixture (status, directive, snapshot, error
+// and report of r), finished now when its status is terminal.
 func runsInsert(t *testing.T, e *env, r store.Run) store.Run {
 	t.Helper()
 	if r.Status == "" {
 		r.Status = domain.StatusCompleted
 	}
-	if r.Status.Terminal() && r.CompletedAt == nil {
-		now := time.Now()
-		r.CompletedAt = &now
-	}
 	if r.DirectiveSnapshot == nil {
 		r.DirectiveSnapshot = json.RawMessage(`{}`)
 	}
-	if err := testenv.SQL(t, e.st).Create(&r).Error; err != nil {
+	err := testenv.SQL(t, e.st).Raw(`INSERT INTO runs (status, directive_id, directive_snapshot, error_message, report_markdown, completed_at)
+		VALUES (?, ?, ?::jsonb, ?, ?, CASE WHEN ? THEN now() END) RETURNING id`,
+		r.Status, r.DirectiveID, string(r.DirectiveSnapshot), r.ErrorMessage, r.ReportMarkdown, r.Status.Terminal()).Scan(&r.ID).Error
+	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// runsStartScheduler runs a scheduler replica executing reg with a short
+// lease, so that it heartbeats (and notices a cancel) every second.
+func runsStartScheduler(t *testing.T, e *env, reg tasks.Registry) {
+	t.Helper()
+	s, err := scheduler.New(scheduler.Config{Store: e.st, Logger: zaptest.NewLogger(t), Tasks: reg,
+		Claimant: "web-test", Interval: time.Second, ClaimTTL: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // runsBadge selects the live status badges of a run in a state.
