@@ -29,7 +29,7 @@ func TestRunsLaunchFromFormCompletesLive(t *testing.T) {
 	// No scheduler yet: the page shows the run waiting.
 	e.b.Do(t, 20*time.Second, chromedp.WaitVisible(runsBadge(id, domain.StatusPending)),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-live="ready"]`)))
-	if got := getString(t, e, chromedp.Text(chromedp.CSS("#run-live .job h3"))); got != "noop" {
+	if got := runsText(t, e, "#run-live .job h3"); got != "noop" {
 		t.Fatalf("the run's job is %q, want noop", got)
 	}
 	runsEval[int](t, e, `window.__marker = 1`)
@@ -46,7 +46,7 @@ func TestRunsLaunchFromFormCompletesLive(t *testing.T) {
 	if n := runsEval[int](t, e, `document.querySelectorAll("#cancel-run").length`); n != 0 {
 		t.Fatal("a completed run still offers Cancel")
 	}
-	if c := getString(t, e, chromedp.Text(chromedp.CSS(`#run-live .attempts tr.o-completed td code`))); c != "web-test" {
+	if c := runsText(t, e, `#run-live .attempts tr.o-completed td code`); c != "web-test" {
 		t.Fatalf("attempt claimant %q, want web-test", c)
 	}
 	e.noErrors("/runs/{id}")

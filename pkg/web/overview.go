@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	overviewRecentRuns = 20
+	overviewRecentRuns = 10
 	overviewFindings   = 8
 	// overviewFindingsAge bounds how old a finding the overview still shows.
 	overviewFindingsAge = 7 * 24 * time.Hour

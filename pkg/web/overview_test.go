@@ -53,11 +53,11 @@ func TestRunsOverviewShowsCounts(t *testing.T) {
 		e.noErrors("/ " + scheme)
 	}
 	for id, want := range map[string]string{"#count-pending": "2", "#count-running": "1", "#count-failed": "3"} {
-		if got := getString(t, e, chromedp.Text(chromedp.CSS(id))); got != want {
+		if got := runsText(t, e, id); got != want {
 			t.Errorf("%s shows %q, want %s", id, got, want)
 		}
 	}
-	if n := runsEval[int](t, e, `[...document.querySelectorAll("#runs-chart rect.bar")].reduce((s, r) => s + +r.dataset.count, 0)`); n != 7 {
+	if n := runsEval[int](t, e, `[...document.querySelectorAll("#runs-chart rect.minute")].reduce((s, r) => s + +r.dataset.count, 0)`); n != 7 {
 		t.Errorf("the chart holds %d runs of the last hour, want 7", n)
 	}
 	if n := runsEval[int](t, e, `document.querySelectorAll("#recent-runs tbody tr").length`); n != 8 {
@@ -79,7 +79,7 @@ func TestRunsOverviewShowsCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.Do(t, 20*time.Second, chromedp.WaitVisible(runsBadge(d.ID, domain.StatusPending)))
-	if got := getString(t, e, chromedp.Text(chromedp.CSS("#count-pending"))); got != "3" || !runsEval[bool](t, e, `window.__marker === 1`) {
+	if got := runsText(t, e, "#count-pending"); got != "3" || !runsEval[bool](t, e, `window.__marker === 1`) {
 		t.Errorf("after a launch the page shows %q pending (reloaded: %v)", got, !runsEval[bool](t, e, `window.__marker === 1`))
 	}
 	e.noErrors("/ live")

@@ -142,3 +142,11 @@ func runsRunID(t *testing.T, e *env) int64 {
 	}
 	return id
 }
+
+// runsText reads an element's text in one evaluation: live sections may be
+// swapped in at any moment, so a node found earlier can be gone by the time
+// its text is read.
+func runsText(t *testing.T, e *env, css string) string {
+	t.Helper()
+	return runsEval[string](t, e, fmt.Sprintf(`(document.querySelector(%q) || {textContent: "<missing>"}).textContent`, css))
+}

@@ -120,7 +120,7 @@ func TestRunsPagesEscapeUserText(t *testing.T) {
 	if got := runsEval[string](t, e, `document.querySelector("#run-error").textContent`); got != run.ErrorMessage {
 		t.Errorf("error shown as %q", got)
 	}
-	if got := getString(t, e, chromedp.Text(chromedp.CSS("#run-report h2"))); got != "Findings" {
+	if got := runsText(t, e, "#run-report h2"); got != "Findings" {
 		t.Errorf("report heading %q", got)
 	}
 	e.noErrors("run report")
@@ -210,14 +210,26 @@ func TestRunsListFiltersAndPages(t *testing.T) {
 	e.noErrors("/runs filtered")
 }
 
-// An artifact downloads from its run's page as an attachment with its
-// stored type; it is not reachable through another run.
-func TestRunsArtifactDownload(t *testing.T) {
+// The run page shows each job's attempts in order with their claimant,
+// duration and outcome, a lost attempt marked as such. An artifact
+// downloads from it as an attachment with its stored type; it is not
+// reachable through another run.
+func TestRunsRunPageAttemptsAndArtifacts(t *testing.T) {
 	e := newEnv(t)
 	run := runsInsert(t, e, store.Run{ReportMarkdown: "# Done"})
 	other := runsInsert(t, e, store.Run{})
+	db := testenv.SQL(t, e.st)
+	var jid int64
+	if err := db.Raw(`INSERT INTO jobs (run_id, task_type, status, attempt) VALUES (?, 'service_map', 'completed', 2) RETURNING id`, run.ID).Scan(&jid).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(`INSERT INTO job_attempts (job_id, attempt, claimant, started_at, ended_at, outcome, error) VALUES
+		(?, 1, 'replica-a', now() - interval '60 s', now() - interval '30 s', 'lost', 'lease expired'),
+		(?, 2, 'replica-b', now() - interval '25 s', now() - interval '20 s', 'completed', '')`, jid, jid).Error; err != nil {
+		t.Fatal(err)
+	}
 	var aid int64
-	if err := testenv.SQL(t, e.st).Raw(`INSERT INTO artifacts (run_id, name, content_type, size, content)
+	if err := db.Raw(`INSERT INTO artifacts (run_id, name, content_type, size, content)
 		VALUES (?, 'reports/report.md', 'text/markdown; charset=utf-8', 7, '# Hello') RETURNING id`, run.ID).Scan(&aid).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +238,11 @@ func TestRunsArtifactDownload(t *testing.T) {
 	link := fmt.Sprintf(`href="/runs/%d/artifacts/%d" download`, run.ID, aid)
 	if status != http.StatusOK || !strings.Contains(body, link) || !strings.Contains(body, "7 B") {
 		t.Fatalf("run page: %d, no artifact link %s", status, link)
+	}
+	timeline := regexp.MustCompile(`(?s)<tr class="attempt o-lost">.*replica-a.*30\.0 s.*>lost<.*lease expired.*` +
+		`<tr class="attempt o-completed">.*replica-b.*5\.0 s.*>completed<`)
+	if !timeline.MatchString(body) || !strings.Contains(body, "1 lost") {
+		t.Fatalf("the attempts timeline is missing or out of order:\n%s", body)
 	}
 	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/runs/%d/artifacts/%d", e.url, run.ID, aid), nil)
 	res, content := rc.do(req)
