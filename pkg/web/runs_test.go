@@ -112,15 +112,18 @@ func TestRunsPagesEscapeUserText(t *testing.T) {
 		if !runsEval[bool](t, e, fmt.Sprintf(`document.querySelector("main").textContent.includes(%q)`, payload)) {
 			t.Errorf("%s: the payload is not shown as text", path)
 		}
+		if n := runsEval[int](t, e, `document.querySelectorAll("h1").length`); n != 1 {
+			t.Errorf("%s: %d h1 elements, want 1", path, n)
+		}
 		e.noErrors(path)
 	}
 	// The run page shows the error verbatim, and the report's markdown
 	// rendered with its HTML left out.
-	e.b.Do(t, 20*time.Second, chromedp.Navigate(fmt.Sprintf("%s/runs/%d", e.url, run.ID)), chromedp.WaitVisible(chromedp.CSS("#run-report h2")))
+	e.b.Do(t, 20*time.Second, chromedp.Navigate(fmt.Sprintf("%s/runs/%d", e.url, run.ID)), chromedp.WaitVisible(chromedp.CSS("#run-report h4")))
 	if got := runsEval[string](t, e, `document.querySelector("#run-error").textContent`); got != run.ErrorMessage {
 		t.Errorf("error shown as %q", got)
 	}
-	if got := runsText(t, e, "#run-report h2"); got != "Findings" {
+	if got := runsText(t, e, "#run-report h4"); got != "Findings" {
 		t.Errorf("report heading %q", got)
 	}
 	e.noErrors("run report")
