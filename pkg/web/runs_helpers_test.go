@@ -1,0 +1,152 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
+	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
+	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/tasks"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
+)
+
+// runsClient is a plain HTTP client of the dashboard with a session's
+// cookies and CSRF token, for answers a browser test cannot see (statuses,
+// headers) and refused forms.
+type runsClient struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	csrf string
+}
+
+var runsCSRFMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
+
+func newRunsClient(t *testing.T, e *env) *runsClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	rc := &runsClient{t: t, e: e, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	status, body := rc.get("/launch")
+	m := runsCSRFMeta.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("GET /launch: %d, no CSRF token", status)
+	}
+	rc.csrf = m[1]
+	return rc
+}
+
+func (rc *runsClient) do(req *http.Request) (*http.Response, string) {
+	rc.t.Helper()
+	res, err := rc.c.Do(req)
+	if err != nil {
+		rc.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		rc.t.Fatal(err)
+	}
+	return res, string(b)
+}
+
+func (rc *runsClient) get(path string) (int, string) {
+	rc.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, rc.e.url+path, nil)
+	res, body := rc.do(req)
+	return res.StatusCode, body
+}
+
+// post sends a form with the session's CSRF token; it does not follow a
+// redirect (the answer's Location says where it leads).
+func (rc *runsClient) post(path string, form url.Values) (*http.Response, string) {
+	rc.t.Helper()
+	form.Set("csrf_token", rc.csrf)
+	req, _ := http.NewRequest(http.MethodPost, rc.e.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return rc.do(req)
+}
+
+// runsEnableNoop enables the noop task (shipped disabled).
+func runsEnableNoop(t *testing.T, e *env) {
+	t.Helper()
+	if err := testenv.SQL(t, e.st).Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runsInsert stores a run as a fixture (status, directive, snapshot, error
+// and report of r), finished now when its status is terminal.
+func runsInsert(t *testing.T, e *env, r store.Run) store.Run {
+	t.Helper()
+	if r.Status == "" {
+		r.Status = domain.StatusCompleted
+	}
+	if r.DirectiveSnapshot == nil {
+		r.DirectiveSnapshot = json.RawMessage(`{}`)
+	}
+	err := testenv.SQL(t, e.st).Raw(`INSERT INTO runs (status, directive_id, directive_snapshot, error_message, report_markdown, completed_at)
+		VALUES (?, ?, ?::jsonb, ?, ?, CASE WHEN ? THEN now() END) RETURNING id`,
+		r.Status, r.DirectiveID, string(r.DirectiveSnapshot), r.ErrorMessage, r.ReportMarkdown, r.Status.Terminal()).Scan(&r.ID).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// runsStartScheduler runs a scheduler replica executing reg with a short
+// lease, so that it heartbeats (and notices a cancel) every second.
+func runsStartScheduler(t *testing.T, e *env, reg tasks.Registry) {
+	t.Helper()
+	s, err := scheduler.New(scheduler.Config{Store: e.st, Logger: zaptest.NewLogger(t), Tasks: reg,
+		Claimant: "web-test", Interval: time.Second, ClaimTTL: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// runsBadge selects the live status badges of a run in a state.
+func runsBadge(id int64, status domain.RunStatus) chromedp.CSS {
+	return chromedp.CSS(fmt.Sprintf(`[data-run-status="%d"].s-%s`, id, status))
+}
+
+func runsEval[T any](t *testing.T, e *env, js string) T {
+	t.Helper()
+	return testenvGet(t, e, chromedp.Evaluate[T](js))
+}
+
+// runsRunID reads the run id from the browser's location (/runs/{id}).
+func runsRunID(t *testing.T, e *env) int64 {
+	t.Helper()
+	loc := getString(t, e, chromedp.Location())
+	var id int64
+	if _, err := fmt.Sscanf(loc[strings.LastIndex(loc, "/runs/")+len("/runs/"):], "%d", &id); err != nil || !strings.Contains(loc, "/runs/") {
+		t.Fatalf("location %s is not a run page", loc)
+	}
+	return id
+}
+
+// runsText reads an element's text in one evaluation: live sections may be
+// swapped in at any moment, so a node found earlier can be gone by the time
+// its text is read.
+func runsText(t *testing.T, e *env, css string) string {
+	t.Helper()
+	return runsEval[string](t, e, fmt.Sprintf(`(document.querySelector(%q) || {textContent: "<missing>"}).textContent`, css))
+}
