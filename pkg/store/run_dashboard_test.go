@@ -26,8 +26,8 @@ INSERT INTO jobs (run_id, task_type, status)
 SELECT id, CASE WHEN id % 500 = 0 THEN 'gpu_report' ELSE 'noop' END, status FROM runs;
 ANALYZE runs; ANALYZE jobs;`
 
-// The dashboard's run queries answer correctly and within the page budget
-// (100 ms) with 100,000 runs.
+// The dashboard's run queries answer correctly with 100,000 runs (how fast
+// is `make bench-pages`' job).
 func TestRunDashboardQueriesAt100kRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 100,000 runs")
@@ -97,32 +97,4 @@ func TestRunDashboardQueriesAt100kRuns(t *testing.T) {
 			t.Fatalf("task filter let run %d (%s) through", r.ID, r.Status)
 		}
 	}
-
-	budget := func(name string, fn func() error) {
-		best := time.Hour
-		for range 3 {
-			start := time.Now()
-			if err := fn(); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			best = min(best, time.Since(start))
-		}
-		t.Logf("%s: %v", name, best)
-		if best > 100*time.Millisecond {
-			t.Errorf("%s took %v with 100,000 runs, want < 100 ms", name, best)
-		}
-	}
-	list := func(q store.RunQuery) func() error {
-		return func() error { _, err := st.ListRunPage(ctx, q); return err }
-	}
-	budget("counts", func() error { _, err := st.CountRuns(ctx, since); return err })
-	budget("per minute", func() error { _, err := st.RunsPerMinute(ctx, hour); return err })
-	budget("first page", list(store.RunQuery{}))
-	budget("deep page", list(store.RunQuery{Before: 100}))
-	budget("running", list(store.RunQuery{Status: domain.StatusRunning}))
-	budget("cancelled (none)", list(store.RunQuery{Status: domain.StatusCancelled}))
-	budget("rare task", list(store.RunQuery{Task: "gpu_report"}))
-	budget("common task", list(store.RunQuery{Task: "noop"}))
-	budget("task without runs", list(store.RunQuery{Task: "service_map"}))
-	budget("rare task and status", list(store.RunQuery{Task: "gpu_report", Status: domain.StatusRunning}))
 }

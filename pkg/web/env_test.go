@@ -63,15 +63,16 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	return &env{t: t, st: st, url: hs.URL, token: acfg.APIToken, b: testenv.NewBrowser(t)}
 }
 
-// startScheduler runs one scheduler replica executing noop (and slow noop)
-// jobs until the test ends.
+// startScheduler runs one scheduler replica executing reg (nil: noop) until
+// the test ends, with a short lease so that it heartbeats, and notices a
+// cancel, every second.
 func (e *env) startScheduler(reg tasks.Registry) {
 	e.t.Helper()
 	if reg == nil {
 		reg = tasks.Registry{"noop": tasks.Noop()}
 	}
 	s, err := scheduler.New(scheduler.Config{Store: e.st, Logger: zaptest.NewLogger(e.t), Tasks: reg,
-		Claimant: "web-test", Interval: time.Second})
+		Claimant: "web-test", Interval: time.Second, ClaimTTL: 3 * time.Second})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -22,6 +22,9 @@ func seedPages(t *testing.T, e *env) []page {
 	newCronSchedule(t, e, "weekday GPU check", "30 9 * * 1-5", "UTC", true)
 	newCronSchedule(t, e, "service map, every 15 minutes", "*/15 * * * *", "UTC", false)
 	return []page{
+		{"runs", "/runs"},
+		{"run", "/runs/" + itoa(seedRuns(t, e))},
+		{"launch", "/launch"},
 		{"schedules", "/schedules"},
 		{"schedule-new", "/schedules/new"},
 		{"schedule", "/schedules/" + itoa(nightly.ID)},
@@ -79,3 +82,75 @@ var homelabGPUs = map[string]any{
 	},
 	"hotspots": []any{},
 }
+
+// seedRuns stores a day of runs (busiest in the last hour, a few failures,
+// one pending, one running), findings, and one log_triage run with a
+// rendered report, an attempt lost to a killed replica and an artifact; it
+// returns that run's id.
+func seedRuns(t *testing.T, e *env) int64 {
+	t.Helper()
+	db := testenv.SQL(t, e.st)
+	for _, q := range []string{
+		`INSERT INTO directives (name, description) VALUES ('homelab triage', 'Nightly look at every container')`,
+		`INSERT INTO runs (directive_id, status, directive_snapshot, worker_host_id, created_at, started_at, completed_at, error_message)
+		 SELECT (SELECT max(id) FROM directives), CASE WHEN g % 9 = 0 THEN 'failed' ELSE 'completed' END, '{"name":"homelab triage"}', 1,
+		        now() - g * interval '47 seconds', now() - g * interval '47 seconds' + interval '1 second',
+		        now() - g * interval '47 seconds' + interval '6 seconds',
+		        CASE WHEN g % 9 = 0 THEN 'container web-1 exited with code 137 (OOM killed)' ELSE '' END
+		 FROM generate_series(3, 140) g`,
+		`INSERT INTO jobs (run_id, task_type, status, attempt, started_at, completed_at, claimed_by, worker_host_id, error_message)
+		 SELECT id, (ARRAY['log_triage','service_map','gpu_report'])[1 + id % 3], status, 1, started_at, completed_at,
+		        'scheduler-7f9c:1', 1, error_message FROM runs`,
+		`INSERT INTO runs (directive_id, status, directive_snapshot, worker_host_id, started_at)
+		 VALUES ((SELECT max(id) FROM directives), 'running', '{"name":"homelab triage"}', 1, now()), ((SELECT max(id) FROM directives), 'pending', '{"name":"homelab triage"}', 1, NULL)`,
+		`INSERT INTO findings (run_id, job_id, worker_host_id, container_name, severity, kind, rank, statement)
+		 SELECT j.run_id, j.id, 1, c.name, c.sev, c.kind, 1, c.statement
+		 FROM (SELECT min(id) AS id, min(run_id) AS run_id FROM jobs WHERE task_type = 'log_triage') j,
+		      (VALUES ('postgres', 'critical', 'new_error', 'FATAL: remaining connection slots are reserved (new, 42 times in 5 min)'),
+		              ('jellyfin', 'high', 'spike', 'Transcode failed: hardware acceleration unavailable — 12× its usual rate'),
+		              ('caddy', 'medium', 'restart', 'container restarted 3 times in the last hour')) AS c(name, sev, kind, statement)`,
+	} {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+	var id int64
+	err := db.Raw(`INSERT INTO runs (directive_id, status, directive_snapshot, worker_host_id, created_at, started_at, completed_at, report_markdown)
+		VALUES ((SELECT max(id) FROM directives), 'completed', '{"name":"homelab triage"}', 1, now() - interval '90 seconds', now() - interval '88 seconds', now() - interval '20 seconds', ?)
+		RETURNING id`, seedReport).Scan(&id).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job int64
+	if err := db.Raw(`INSERT INTO jobs (run_id, task_type, status, attempt, started_at, completed_at, claimed_by, worker_host_id)
+		VALUES (?, 'log_triage', 'completed', 2, now() - interval '88 seconds', now() - interval '20 seconds', 'scheduler-2b1d:1', 1)
+		RETURNING id`, id).Scan(&job).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO job_attempts (job_id, attempt, claimant, started_at, ended_at, outcome, error)
+		 VALUES (?, 1, 'scheduler-7f9c:1', now() - interval '88 seconds', now() - interval '45 seconds', 'lost',
+		         'lease lost: claimant scheduler-7f9c:1 stopped heartbeating (attempt 1 of 3)')`,
+		`INSERT INTO job_attempts (job_id, attempt, claimant, started_at, ended_at, outcome)
+		 VALUES (?, 2, 'scheduler-2b1d:1', now() - interval '44 seconds', now() - interval '20 seconds', 'completed')`,
+		`INSERT INTO artifacts (run_id, job_id, name, content_type, size, content)
+		 SELECT run_id, id, 'log_triage.json', 'application/json', 2, '{}'::bytea FROM jobs WHERE id = ?`,
+	} {
+		if err := db.Exec(q, job).Error; err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+	return id
+}
+
+const seedReport = "# Log triage — local\n\n" +
+	"3 containers need attention; 9 are quiet.\n\n" +
+	"## postgres — critical\n\n" +
+	"`FATAL: remaining connection slots are reserved for non-replication superuser connections` appeared " +
+	"**42 times** in 5 minutes (new template).\n\n" +
+	"- Likely cause: a client leaks connections, or `max_connections` is too low for the pool sizes.\n" +
+	"- Check: `SELECT usename, count(*) FROM pg_stat_activity GROUP BY 1 ORDER BY 2 DESC;`\n\n" +
+	"## jellyfin — high\n\n" +
+	"| template | last hour | usual |\n|---|---:|---:|\n" +
+	"| `Transcode failed: hardware acceleration unavailable` | 36 | 3 |\n\n" +
+	"## caddy — medium\n\nRestarted 3 times in the last hour (exit code 1).\n"

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,12 +13,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
-	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
-	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
@@ -105,21 +101,6 @@ func runsInsert(t *testing.T, e *env, r store.Run) store.Run {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// runsStartScheduler runs a scheduler replica executing reg with a short
-// lease, so that it heartbeats (and notices a cancel) every second.
-func runsStartScheduler(t *testing.T, e *env, reg tasks.Registry) {
-	t.Helper()
-	s, err := scheduler.New(scheduler.Config{Store: e.st, Logger: zaptest.NewLogger(t), Tasks: reg,
-		Claimant: "web-test", Interval: time.Second, ClaimTTL: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 }
 
 // runsBadge selects the live status badges of a run in a state.

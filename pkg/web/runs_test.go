@@ -26,7 +26,7 @@ func TestRunsCancelRunningRun(t *testing.T) {
 	e := newEnv(t)
 	runsEnableNoop(t, e)
 	stopped := make(chan struct{}, 1)
-	runsStartScheduler(t, e, tasks.Registry{"noop": tasks.TaskFunc(func(ctx context.Context, env tasks.Env) (*tasks.Result, error) {
+	e.startScheduler(tasks.Registry{"noop": tasks.TaskFunc(func(ctx context.Context, env tasks.Env) (*tasks.Result, error) {
 		<-ctx.Done() // runs until cancelled
 		stopped <- struct{}{}
 		return nil, ctx.Err()

@@ -66,13 +66,13 @@ func benchPages(runs, reps int, limit time.Duration) error {
 	defer stop()
 	paths := pagePaths(ids)
 	floor := timePage(base+"/readyz", reps)
-	fmt.Printf("%-34s %9s %9s %9s %7s\n", "page", "p50", "p95", "max", "p50/floor")
-	fmt.Printf("%-34s %9s %9s %9s %7s\n", "floor: GET /readyz", ms(floor[len(floor)/2]), ms(pct95(floor)), ms(floor[len(floor)-1]), "1.0")
+	fmt.Printf("%-40s %9s %9s %9s %7s\n", "page", "p50", "p95", "max", "p50/floor")
+	fmt.Printf("%-40s %9s %9s %9s %7s\n", "floor: GET /readyz", ms(floor[len(floor)/2]), ms(pct95(floor)), ms(floor[len(floor)-1]), "1.0")
 	failed := 0
 	for _, p := range paths {
 		d := timePage(base+p, reps)
 		if d == nil {
-			fmt.Printf("%-34s FAILED (not 200)\n", p)
+			fmt.Printf("%-40s FAILED (not 200)\n", p)
 			failed++
 			continue
 		}
@@ -80,7 +80,7 @@ func benchPages(runs, reps int, limit time.Duration) error {
 		if pct95(d) >= limit {
 			verdict, failed = "  OVER "+limit.String(), failed+1
 		}
-		fmt.Printf("%-34s %9s %9s %9s %7.1f%s\n", p, ms(d[len(d)/2]), ms(pct95(d)), ms(d[len(d)-1]),
+		fmt.Printf("%-40s %9s %9s %9s %7.1f%s\n", p, ms(d[len(d)/2]), ms(pct95(d)), ms(d[len(d)-1]),
 			float64(d[len(d)/2])/float64(floor[len(floor)/2]), verdict)
 	}
 	if failed > 0 {
@@ -97,7 +97,8 @@ type seeded struct {
 
 func pagePaths(s seeded) []string {
 	return []string{
-		"/", "/runs", "/runs?status=failed", "/runs?status=pending", "/runs?task=log_triage",
+		"/", "/runs", "/runs?status=failed", "/runs?status=pending", "/runs?status=cancelled", "/runs?task=log_triage",
+		"/runs?task=gpu_report&status=running", "/runs?before=100",
 		fmt.Sprintf("/runs?directive=%d", s.directive), fmt.Sprintf("/runs/%d", s.newest), fmt.Sprintf("/runs/%d", s.oldest),
 		"/launch", "/schedules", "/schedules?page=2", "/schedules/new", fmt.Sprintf("/schedules/%d", s.schedule),
 		fmt.Sprintf("/schedules/%d?page=30", s.schedule),
