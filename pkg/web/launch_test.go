@@ -56,7 +56,7 @@ func TestRunsLaunchFromFormCompletesLive(t *testing.T) {
 // keeping what was chosen; nothing is created.
 func TestRunsLaunchRefusedShowsForm(t *testing.T) {
 	e := newEnv(t)
-	rc := newRunsClient(t, e)
+	rc := newFormClient(t, e)
 	cases := []struct {
 		form url.Values
 		want string

@@ -3,14 +3,8 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -18,63 +12,6 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
-
-// runsClient is a plain HTTP client of the dashboard with a session's
-// cookies and CSRF token, for answers a browser test cannot see (statuses,
-// headers) and refused forms.
-type runsClient struct {
-	t    *testing.T
-	e    *env
-	c    *http.Client
-	csrf string
-}
-
-var runsCSRFMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
-
-func newRunsClient(t *testing.T, e *env) *runsClient {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	rc := &runsClient{t: t, e: e, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	status, body := rc.get("/launch")
-	m := runsCSRFMeta.FindStringSubmatch(body)
-	if status != http.StatusOK || m == nil {
-		t.Fatalf("GET /launch: %d, no CSRF token", status)
-	}
-	rc.csrf = m[1]
-	return rc
-}
-
-func (rc *runsClient) do(req *http.Request) (*http.Response, string) {
-	rc.t.Helper()
-	res, err := rc.c.Do(req)
-	if err != nil {
-		rc.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		rc.t.Fatal(err)
-	}
-	return res, string(b)
-}
-
-func (rc *runsClient) get(path string) (int, string) {
-	rc.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, rc.e.url+path, nil)
-	res, body := rc.do(req)
-	return res.StatusCode, body
-}
-
-// post sends a form with the session's CSRF token; it does not follow a
-// redirect (the answer's Location says where it leads).
-func (rc *runsClient) post(path string, form url.Values) (*http.Response, string) {
-	rc.t.Helper()
-	form.Set("csrf_token", rc.csrf)
-	req, _ := http.NewRequest(http.MethodPost, rc.e.url+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return rc.do(req)
-}
 
 // runsEnableNoop enables the noop task (shipped disabled).
 func runsEnableNoop(t *testing.T, e *env) {

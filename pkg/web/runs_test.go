@@ -58,7 +58,7 @@ func TestRunsCancelRunningRun(t *testing.T) {
 	e.noErrors("/runs/{id} cancel")
 
 	// Cancelling it again (a stale page, another tab) says it has ended.
-	rc := newRunsClient(t, e)
+	rc := newFormClient(t, e)
 	res, body := rc.post(fmt.Sprintf("/runs/%d/cancel", d.ID), url.Values{})
 	if res.StatusCode != http.StatusConflict || !strings.Contains(body, "already finished") {
 		t.Fatalf("second cancel: %d %s", res.StatusCode, body)
@@ -148,10 +148,10 @@ func TestRunsListFiltersAndPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rc := newRunsClient(t, e)
+	rc := newFormClient(t, e)
 	rows := regexp.MustCompile(`data-run-status="(\d+)"`)
 	older := regexp.MustCompile(`href="(/runs\?before=\d+)" rel="next"`)
-	status, body := rc.get("/runs")
+	status, body := rc.getStatus("/runs")
 	ids := rows.FindAllStringSubmatch(body, -1)
 	if status != http.StatusOK || len(ids) != 50 || ids[0][1] != fmt.Sprint(pending.ID) {
 		t.Fatalf("/runs: %d, %d rows", status, len(ids))
@@ -162,7 +162,7 @@ func TestRunsListFiltersAndPages(t *testing.T) {
 		if m == nil {
 			break
 		}
-		status, body = rc.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+		status, body = rc.getStatus(strings.ReplaceAll(m[1], "&amp;", "&"))
 		seen += len(rows.FindAllString(body, -1))
 		if status != http.StatusOK || page > 3 {
 			t.Fatalf("older page %s: %d", m[1], status)
@@ -174,21 +174,21 @@ func TestRunsListFiltersAndPages(t *testing.T) {
 
 	for _, q := range []string{"status=pending", "task=gpu_report", fmt.Sprintf("directive=%d", dir.ID),
 		fmt.Sprintf("status=pending&task=gpu_report&directive=%d", dir.ID)} {
-		status, body := rc.get("/runs?" + q)
+		status, body := rc.getStatus("/runs?" + q)
 		if ids := rows.FindAllStringSubmatch(body, -1); status != http.StatusOK || len(ids) != 1 || ids[0][1] != fmt.Sprint(pending.ID) {
 			t.Errorf("/runs?%s: %d, %v", q, status, ids)
 		}
 	}
-	if status, body := rc.get("/runs?status=failed&task=gpu_report"); status != http.StatusOK || !strings.Contains(body, "No runs match") {
+	if status, body := rc.getStatus("/runs?status=failed&task=gpu_report"); status != http.StatusOK || !strings.Contains(body, "No runs match") {
 		t.Errorf("empty filter: %d", status)
 	}
 	for _, q := range []string{"status=bogus", "task=no_such_task", "directive=abc", "directive=987654", "before=-3", "after=x"} {
-		if status, body := rc.get("/runs?" + q); status != http.StatusBadRequest || !strings.Contains(body, "error-message") {
+		if status, body := rc.getStatus("/runs?" + q); status != http.StatusBadRequest || !strings.Contains(body, "error-message") {
 			t.Errorf("/runs?%s: %d, want a 400 page", q, status)
 		}
 	}
 	for _, p := range []string{"/runs/abc", "/runs/987654", "/runs/0"} {
-		if status, _ := rc.get(p); status != http.StatusNotFound {
+		if status, _ := rc.getStatus(p); status != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", p, status)
 		}
 	}
@@ -236,8 +236,8 @@ func TestRunsRunPageAttemptsAndArtifacts(t *testing.T) {
 		VALUES (?, 'reports/report.md', 'text/markdown; charset=utf-8', 7, '# Hello') RETURNING id`, run.ID).Scan(&aid).Error; err != nil {
 		t.Fatal(err)
 	}
-	rc := newRunsClient(t, e)
-	status, body := rc.get(fmt.Sprintf("/runs/%d", run.ID))
+	rc := newFormClient(t, e)
+	status, body := rc.getStatus(fmt.Sprintf("/runs/%d", run.ID))
 	link := fmt.Sprintf(`href="/runs/%d/artifacts/%d" download`, run.ID, aid)
 	if status != http.StatusOK || !strings.Contains(body, link) || !strings.Contains(body, "7 B") {
 		t.Fatalf("run page: %d, no artifact link %s", status, link)
@@ -247,14 +247,13 @@ func TestRunsRunPageAttemptsAndArtifacts(t *testing.T) {
 	if !timeline.MatchString(body) || !strings.Contains(body, "1 lost") {
 		t.Fatalf("the attempts timeline is missing or out of order:\n%s", body)
 	}
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/runs/%d/artifacts/%d", e.url, run.ID, aid), nil)
-	res, content := rc.do(req)
+	res, content := rc.get(fmt.Sprintf("/runs/%d/artifacts/%d", run.ID, aid))
 	if res.StatusCode != http.StatusOK || content != "# Hello" ||
 		res.Header.Get("Content-Type") != "text/markdown; charset=utf-8" ||
 		res.Header.Get("Content-Disposition") != `attachment; filename=report.md` {
 		t.Fatalf("download: %d %q %v", res.StatusCode, content, res.Header)
 	}
-	if status, _ := rc.get(fmt.Sprintf("/runs/%d/artifacts/%d", other.ID, aid)); status != http.StatusNotFound {
+	if status, _ := rc.getStatus(fmt.Sprintf("/runs/%d/artifacts/%d", other.ID, aid)); status != http.StatusNotFound {
 		t.Fatalf("artifact through another run: %d", status)
 	}
 }

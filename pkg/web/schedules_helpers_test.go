@@ -2,12 +2,6 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
@@ -43,50 +37,4 @@ func newCronSchedule(t *testing.T, e *env, name, expr, tz string, enabled bool) 
 		t.Fatalf("create schedule %q: %v", name, err)
 	}
 	return sc
-}
-
-// formClient is a browser-less visitor: it keeps cookies and does not
-// follow redirects, so a test sees each answer's status and Location.
-type formClient struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	csrf string
-}
-
-func newFormClient(t *testing.T, e *env) *formClient {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	fc := &formClient{t: t, base: e.url, c: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, body := fc.get("/schedules/new")
-	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no CSRF token on /schedules/new")
-	}
-	fc.csrf = m[1]
-	return fc
-}
-
-func (fc *formClient) get(path string) (*http.Response, string) {
-	fc.t.Helper()
-	res, err := fc.c.Get(fc.base + path)
-	if err != nil {
-		fc.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
-}
-
-func (fc *formClient) post(path string, v url.Values) (*http.Response, string) {
-	fc.t.Helper()
-	v.Set("csrf_token", fc.csrf)
-	res, err := fc.c.Post(fc.base+path, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
-	if err != nil {
-		fc.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
 }
