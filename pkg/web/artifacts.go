@@ -13,17 +13,17 @@ import (
 // encoded into the header and the response can never render as a page of
 // this site (attachment, nosniff, a sandboxing CSP).
 func (u *UI) runArtifact(c echo.Context) error {
-	runID, err := runPathID(c, "id", "Run")
+	runID, err := pathID(c, "id", "Run")
 	if err != nil {
 		return err
 	}
-	aid, err := runPathID(c, "aid", "Artifact")
+	aid, err := pathID(c, "aid", "Artifact")
 	if err != nil {
 		return err
 	}
 	a, err := u.st.GetArtifact(c.Request().Context(), aid, true)
 	if err != nil {
-		return runStoreErr(err)
+		return storeErr(err)
 	}
 	if a.RunID != runID {
 		return notFound("Artifact")

@@ -122,18 +122,9 @@ type hostPage struct {
 	CheckError string
 }
 
-// hostID reads the :id parameter; a malformed id is a 404 like a missing one.
-func hostID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, notFound("Worker host")
-	}
-	return id, nil
-}
-
 // loadHost loads the :id host, 404 when there is none.
 func (u *UI) loadHost(c echo.Context) (*store.WorkerHost, error) {
-	id, err := hostID(c)
+	id, err := pathID(c, "id", "Worker host")
 	if err != nil {
 		return nil, err
 	}
@@ -264,9 +255,9 @@ func (u *UI) hostAllowDelete(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	id, err := strconv.ParseInt(c.Param("entry"), 10, 64)
-	if err != nil || id <= 0 {
-		return notFound("Allow-list entry")
+	id, err := pathID(c, "entry", "Allow-list entry")
+	if err != nil {
+		return err
 	}
 	e, err := u.st.GetAllowlistEntry(ctx, id)
 	switch {

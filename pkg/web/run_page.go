@@ -47,13 +47,13 @@ func (p runPage) Cancellable() bool { return !p.Run.Status.Terminal() }
 
 // runDetail is /runs/{id}.
 func (u *UI) runDetail(c echo.Context) error {
-	id, err := runPathID(c, "id", "Run")
+	id, err := pathID(c, "id", "Run")
 	if err != nil {
 		return err
 	}
 	p, err := u.loadRunPage(c.Request().Context(), id)
 	if err != nil {
-		return runStoreErr(err)
+		return storeErr(err)
 	}
 	return u.render(c, "run", "Run #"+strconv.FormatInt(id, 10), p)
 }
@@ -91,7 +91,7 @@ func (u *UI) loadRunPage(ctx context.Context, id int64) (*runPage, error) {
 // runCancel is POST /runs/{id}/cancel: cancels the run and shows it again.
 // A run that already ended answers a 409 page saying so.
 func (u *UI) runCancel(c echo.Context) error {
-	id, err := runPathID(c, "id", "Run")
+	id, err := pathID(c, "id", "Run")
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (u *UI) runCancel(c echo.Context) error {
 			return &pageError{http.StatusConflict, "Run #" + strconv.FormatInt(id, 10) +
 				" has already finished, so there is nothing to cancel."}
 		}
-		return runStoreErr(err)
+		return storeErr(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/runs/"+strconv.FormatInt(id, 10))
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net/http"
 	"net/url"
 	"strconv"
 
@@ -165,31 +164,4 @@ func (u *UI) runDirectives(c echo.Context) ([]store.Directive, error) {
 		return nil, err
 	}
 	return page.All(c.Request().Context())
-}
-
-// runPathID reads the :id (or other) path parameter; a malformed one is a
-// 404, as no such page exists.
-func runPathID(c echo.Context, name, what string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, notFound(what)
-	}
-	return id, nil
-}
-
-// runStoreErr turns the store's client errors (not found, conflict,
-// invalid) into error pages with their message; others stay 500s.
-func runStoreErr(err error) error {
-	var de *domain.Error
-	if !errors.As(err, &de) {
-		return err
-	}
-	status := http.StatusBadRequest
-	switch {
-	case errors.Is(de.Kind, domain.ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(de.Kind, domain.ErrConflict):
-		status = http.StatusConflict
-	}
-	return &pageError{status, de.Message}
 }

@@ -155,7 +155,7 @@ func (u *UI) scheduleCreate(c echo.Context) error {
 		var de *domain.Error
 		switch {
 		case !errors.As(err, &de) || errors.Is(err, domain.ErrNotFound):
-			return scheduleStoreErr(err)
+			return storeErr(err)
 		case errors.Is(err, domain.ErrConflict): // the one conflict of an insert: the name is taken
 			f.Errors["name"] = de.Message
 		default:
@@ -187,7 +187,7 @@ type scheduleDetailPage struct {
 // actions and its history.
 func (u *UI) scheduleDetail(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := scheduleID(c)
+	id, err := pathID(c, "id", "Schedule")
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (u *UI) scheduleDetail(c echo.Context) error {
 	}
 	sc, err := u.st.GetSchedule(ctx, id)
 	if err != nil {
-		return scheduleStoreErr(err)
+		return storeErr(err)
 	}
 	out := scheduleDetailPage{Schedule: *sc, Description: describeSchedule(sc), Launch: store.IsLaunchSchedule(sc), Task: sc.Task}
 	if sc.DirectiveID != nil {
@@ -219,42 +219,14 @@ func (u *UI) scheduleDetail(c echo.Context) error {
 	return u.render(c, "schedule", sc.Name, out)
 }
 
-func scheduleID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, notFound("Schedule")
-	}
-	return id, nil
-}
-
-// scheduleStoreErr turns the store's client errors into the page's status
-// and message (a conflict is 409 with the store's reason).
-func scheduleStoreErr(err error) error {
-	var de *domain.Error
-	if !errors.As(err, &de) {
-		return err
-	}
-	msg := de.Message
-	for k, v := range de.Fields {
-		msg += "; " + k + ": " + strings.Join(v, ", ")
-	}
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		return &pageError{http.StatusNotFound, msg}
-	case errors.Is(err, domain.ErrConflict):
-		return &pageError{http.StatusConflict, msg}
-	}
-	return &pageError{http.StatusBadRequest, msg}
-}
-
 func (u *UI) scheduleSetEnabled(enabled bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := scheduleID(c)
+		id, err := pathID(c, "id", "Schedule")
 		if err != nil {
 			return err
 		}
 		if _, err := u.st.SetScheduleEnabled(c.Request().Context(), id, enabled); err != nil {
-			return scheduleStoreErr(err)
+			return storeErr(err)
 		}
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/schedules/%d", id))
 	}
@@ -263,13 +235,13 @@ func (u *UI) scheduleSetEnabled(enabled bool) echo.HandlerFunc {
 // scheduleRunNow creates a run of the schedule's task due at once and shows
 // it; a scheduler executes it.
 func (u *UI) scheduleRunNow(c echo.Context) error {
-	id, err := scheduleID(c)
+	id, err := pathID(c, "id", "Schedule")
 	if err != nil {
 		return err
 	}
 	runID, err := u.st.RunScheduleNow(c.Request().Context(), id)
 	if err != nil {
-		return scheduleStoreErr(err)
+		return storeErr(err)
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/runs/%d", runID))
 }
@@ -277,12 +249,12 @@ func (u *UI) scheduleRunNow(c echo.Context) error {
 // scheduleDelete deletes a schedule that never ran; one with history is a
 // conflict (disable it instead), shown with the store's reason.
 func (u *UI) scheduleDelete(c echo.Context) error {
-	id, err := scheduleID(c)
+	id, err := pathID(c, "id", "Schedule")
 	if err != nil {
 		return err
 	}
 	if err := u.st.DeleteSchedule(c.Request().Context(), id); err != nil {
-		return scheduleStoreErr(err)
+		return storeErr(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/schedules")
 }

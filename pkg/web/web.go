@@ -6,7 +6,6 @@ package web
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 
@@ -88,42 +87,4 @@ func (u *UI) Streaming(path string) bool { return path == "/events" }
 func (u *UI) Owns(path string) bool {
 	return path != "/api" && !strings.HasPrefix(path, "/api/") &&
 		path != "/healthz" && path != "/readyz" && path != "/metrics"
-}
-
-// Error renders err as a dashboard error page.
-func (u *UI) Error(err error, c echo.Context) {
-	status, msg := http.StatusInternalServerError, "Something went wrong on our side; the log has the details."
-	var he *echo.HTTPError
-	var pe *pageError
-	switch {
-	case errors.As(err, &pe):
-		status, msg = pe.status, pe.msg
-	case errors.As(err, &he):
-		status = he.Code
-		msg = http.StatusText(he.Code)
-		if m, ok := he.Message.(string); ok && status < 500 {
-			msg = m
-		}
-	}
-	if status >= 500 {
-		u.log.Error("dashboard page failed", zap.String("path", c.Request().URL.Path), zap.Error(err))
-	}
-	u.renderStatus(c, status, "error", http.StatusText(status), errorPage{Status: status, Message: msg})
-}
-
-// pageError is an error with the status and message the page shows.
-type pageError struct {
-	status int
-	msg    string
-}
-
-func (e *pageError) Error() string { return e.msg }
-
-func notFound(what string) error { return &pageError{http.StatusNotFound, what + " not found"} }
-
-func badRequest(msg string) error { return &pageError{http.StatusBadRequest, msg} }
-
-type errorPage struct {
-	Status  int
-	Message string
 }
