@@ -18,6 +18,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
 	"github.com/cyberbrain/cyberbrain/pkg/gpuinfo"
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -41,31 +42,6 @@ type errNoGPU struct{ reason string }
 
 func (e errNoGPU) Error() string { return e.reason }
 
-type gpuContainer struct {
-	Name string `json:"name"`
-	ID   string `json:"id"`
-	// GPUs the container may use: indexes, UUIDs, or "all".
-	GPUs   []string `json:"gpus"`
-	Source string   `json:"source"` // device_request, NVIDIA_VISIBLE_DEVICES
-	// PIDs of its processes that nvidia-smi lists as GPU compute apps.
-	ComputePIDs []int `json:"compute_pids,omitempty"`
-}
-
-type gpuReport struct {
-	Host        string            `json:"host"`
-	GeneratedAt time.Time         `json:"generated_at"`
-	Method      string            `json:"method"` // local, container
-	NoGPU       string            `json:"no_gpu,omitempty"`
-	GPUs        []gpuinfo.GPU     `json:"gpus"`
-	Apps        []gpuinfo.App     `json:"compute_apps"`
-	Containers  []gpuContainer    `json:"containers"`
-	Hotspots    []gpuinfo.Hotspot `json:"hotspots"`
-	OutOfScope  int               `json:"containers_out_of_scope"`
-	// ContainersError says why containers could not be mapped to GPUs when
-	// nvidia-smi answered locally but the engine did not.
-	ContainersError string `json:"containers_error,omitempty"`
-}
-
 // GPUReport inventories the host's NVIDIA GPUs with nvidia-smi, maps them to
 // containers and flags hotspots. A host without GPUs is a completed report.
 func GPUReport(pool EngineClients) Task {
@@ -81,14 +57,14 @@ func GPUReport(pool EngineClients) Task {
 		if err != nil {
 			return nil, err
 		}
-		rep := &gpuReport{Host: env.Host.Name, GeneratedAt: time.Now().UTC()}
+		rep := &report.GPUReport{Host: env.Host.Name, GeneratedAt: time.Now().UTC()}
 		gpuOut, appsOut, listOut, method, err := runNvidiaSMI(ctx, cli, env.Host, cfg)
 		rep.Method = method
 		var noGPU errNoGPU
 		switch {
 		case errors.As(err, &noGPU):
 			rep.NoGPU = noGPU.reason
-			return rep.result()
+			return gpuReportResult(rep)
 		case err != nil:
 			return nil, err
 		}
@@ -97,7 +73,7 @@ func GPUReport(pool EngineClients) Task {
 		}
 		if len(rep.GPUs) == 0 {
 			rep.NoGPU = fmt.Sprintf("no NVIDIA GPU detected on host %s (nvidia-smi lists none)", env.Host.Name)
-			return rep.result()
+			return gpuReportResult(rep)
 		}
 		mig := gpuinfo.ParseList(listOut)
 		for i := range rep.GPUs {
@@ -107,7 +83,7 @@ func GPUReport(pool EngineClients) Task {
 			return nil, fmt.Errorf("%s: %w", dockerhost.Describe(env.Host), err)
 		}
 		rep.Hotspots = gpuinfo.Hotspots(rep.GPUs)
-		if err := rep.mapContainers(ctx, cli, env, cfg.Scope); err != nil {
+		if err := mapGPUContainers(ctx, cli, env, cfg.Scope, rep); err != nil {
 			if method != "local" {
 				return nil, err
 			}
@@ -115,7 +91,7 @@ func GPUReport(pool EngineClients) Task {
 			// the container mapping is missing, rather than nothing.
 			rep.ContainersError = err.Error()
 		}
-		return rep.result()
+		return gpuReportResult(rep)
 	})
 }
 
@@ -281,11 +257,11 @@ func firstLineOf(s string) string {
 	return s
 }
 
-// mapContainers finds which containers in scope hold which GPUs, from their
+// mapGPUContainers finds which containers in scope hold which GPUs, from their
 // device requests and NVIDIA_VISIBLE_DEVICES, and which of their processes
 // nvidia-smi lists. Only that one variable of a container's environment is
 // looked at, and nothing of it but the GPU list leaves this function.
-func (r *gpuReport) mapContainers(ctx context.Context, cli *client.Client, env Env, scope string) error {
+func mapGPUContainers(ctx context.Context, cli *client.Client, env Env, scope string, r *report.GPUReport) error {
 	containers, outOfScope, err := scopedContainers(ctx, cli, env, scope)
 	if err != nil {
 		return err
@@ -306,7 +282,7 @@ func (r *gpuReport) mapContainers(ctx context.Context, cli *client.Client, env E
 			}
 			return dockerhost.Classify(env.Host, "inspect container "+containerName(c), err)
 		}
-		gc := gpuContainer{Name: containerName(c), ID: shortID(c.ID)}
+		gc := report.GPUContainer{Name: containerName(c), ID: shortID(c.ID)}
 		if info.HostConfig != nil {
 			for _, dr := range info.HostConfig.DeviceRequests {
 				if !isGPURequest(dr) {
@@ -367,7 +343,8 @@ func isGPURequest(dr container.DeviceRequest) bool {
 	return false
 }
 
-func (r *gpuReport) result() (*Result, error) {
+// gpuReportResult is the task's result: summary, report and the JSON document.
+func gpuReportResult(r *report.GPUReport) (*Result, error) {
 	var summary string
 	if r.NoGPU != "" {
 		summary = r.NoGPU
@@ -375,7 +352,7 @@ func (r *gpuReport) result() (*Result, error) {
 		summary = fmt.Sprintf("%d GPU(s) on %s, %d compute process(es), %d container(s) holding GPUs, %d hotspot(s)",
 			len(r.GPUs), r.Host, len(r.Apps), len(r.Containers), len(r.Hotspots))
 	}
-	md := r.markdown(summary)
+	md := gpuReportMarkdown(r, summary)
 	js, err := jsonArtifact("gpu_report", r)
 	if err != nil {
 		return nil, err
@@ -394,7 +371,7 @@ func fmtNum(p *float64, unit string) string {
 	return fmt.Sprintf("%.0f%s", *p, unit)
 }
 
-func (r *gpuReport) markdown(summary string) string {
+func gpuReportMarkdown(r *report.GPUReport, summary string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## GPU report — %s\n\n%s.\n\n", r.Host, summary)
 	if r.NoGPU != "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/gpuinfo"
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
@@ -81,9 +82,9 @@ func localGPUEnv(config string, allow AllowList) Env {
 		AllowList: allow, Logger: zap.NewNop()}
 }
 
-func decodeGPUReport(t *testing.T, res *Result) gpuReport {
+func decodeGPUReport(t *testing.T, res *Result) report.GPUReport {
 	t.Helper()
-	var doc gpuReport
+	var doc report.GPUReport
 	if err := json.Unmarshal(artifact(t, res, "gpu_report.json"), &doc); err != nil {
 		t.Fatalf("decode gpu_report.json: %v", err)
 	}
@@ -146,7 +147,7 @@ func TestGPUReportLocalNvidiaSMI(t *testing.T) {
 	if len(doc.Containers) != 2 {
 		t.Fatalf("containers = %+v, want trainer and inference", doc.Containers)
 	}
-	byName := map[string]gpuContainer{}
+	byName := map[string]report.GPUContainer{}
 	for _, c := range doc.Containers {
 		byName[c.Name] = c
 	}

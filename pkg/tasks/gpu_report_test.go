@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
@@ -27,7 +28,7 @@ func TestGPUReportWithoutGPU(t *testing.T) {
 	if res.Data["no_gpu"] != true || res.Data["gpus"] != 0 {
 		t.Errorf("data = %v", res.Data)
 	}
-	var doc gpuReport
+	var doc report.GPUReport
 	if err := json.Unmarshal(artifact(t, res, "gpu_report.json"), &doc); err != nil || doc.NoGPU == "" {
 		t.Errorf("gpu_report.json = %+v, %v", doc, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/cyberbrain/cyberbrain/pkg/dockerhost"
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 )
 
 // ServiceMapConfig is service_map's task config.
@@ -21,72 +22,6 @@ type ServiceMapConfig struct {
 
 // Docker's default networks: sharing them does not make two services talk.
 var defaultNetworks = map[string]bool{"bridge": true, "host": true, "none": true}
-
-type smContainer struct {
-	Name         string   `json:"name"`
-	ID           string   `json:"id"`
-	Image        string   `json:"image"`
-	State        string   `json:"state"`
-	Status       string   `json:"status"`
-	Health       string   `json:"health,omitempty"`
-	RestartCount int      `json:"restart_count"`
-	Project      string   `json:"compose_project,omitempty"`
-	Service      string   `json:"compose_service,omitempty"`
-	Networks     []string `json:"networks"`
-	Ports        []smPort `json:"ports"`
-}
-
-type smPort struct {
-	IP          string `json:"ip,omitempty"`
-	PublicPort  uint16 `json:"public_port,omitempty"`
-	PrivatePort uint16 `json:"private_port"`
-	Type        string `json:"type"`
-}
-
-func (p smPort) String() string {
-	if p.PublicPort == 0 {
-		return fmt.Sprintf("%d/%s", p.PrivatePort, p.Type)
-	}
-	ip := p.IP
-	if ip == "" {
-		ip = "0.0.0.0"
-	}
-	return fmt.Sprintf("%s:%d->%d/%s", ip, p.PublicPort, p.PrivatePort, p.Type)
-}
-
-type smNetwork struct {
-	Name    string   `json:"name"`
-	Driver  string   `json:"driver,omitempty"`
-	User    bool     `json:"user_defined"`
-	Members []string `json:"members"`
-}
-
-type smGraphNode struct {
-	ID    string `json:"id"`
-	Kind  string `json:"kind"` // container, network, port
-	Label string `json:"label"`
-}
-
-type smGraphEdge struct {
-	From  string `json:"from"`
-	To    string `json:"to"`
-	Kind  string `json:"kind"` // shares_network, member_of, publishes
-	Label string `json:"label,omitempty"`
-}
-
-type serviceMap struct {
-	Host        string        `json:"host"`
-	Scope       string        `json:"scope"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	Containers  []smContainer `json:"containers"`
-	Networks    []smNetwork   `json:"networks"`
-	OutOfScope  int           `json:"containers_out_of_scope"`
-	Graph       struct {
-		Nodes []smGraphNode `json:"nodes"`
-		Edges []smGraphEdge `json:"edges"`
-	} `json:"graph"`
-	Mermaid string `json:"mermaid"`
-}
 
 // ServiceMap maps the host's containers in scope, their networks and
 // published ports into a graph.
@@ -107,10 +42,10 @@ func ServiceMap(pool EngineClients) Task {
 		if err != nil {
 			return nil, err
 		}
-		sm := &serviceMap{Host: env.Host.Name, Scope: cfg.Scope, GeneratedAt: time.Now().UTC(), OutOfScope: outOfScope}
-		nets := map[string]*smNetwork{}
+		sm := &report.ServiceMap{Host: env.Host.Name, Scope: cfg.Scope, GeneratedAt: time.Now().UTC(), OutOfScope: outOfScope}
+		nets := map[string]*report.Network{}
 		for _, c := range containers {
-			smc := smContainer{
+			smc := report.Container{
 				Name: containerName(c), ID: shortID(c.ID), Image: c.Image, State: c.State, Status: c.Status,
 				Project: c.Labels["com.docker.compose.project"], Service: c.Labels["com.docker.compose.service"],
 			}
@@ -131,7 +66,7 @@ func ServiceMap(pool EngineClients) Task {
 					smc.Networks = append(smc.Networks, name)
 					n := nets[name]
 					if n == nil {
-						n = &smNetwork{Name: name, User: !defaultNetworks[name]}
+						n = &report.Network{Name: name, User: !defaultNetworks[name]}
 						nets[name] = n
 					}
 					n.Members = append(n.Members, smc.Name)
@@ -155,17 +90,17 @@ func ServiceMap(pool EngineClients) Task {
 			sm.Networks = append(sm.Networks, *n)
 		}
 		sort.Slice(sm.Networks, func(i, j int) bool { return sm.Networks[i].Name < sm.Networks[j].Name })
-		sm.buildGraph()
-		return sm.result()
+		serviceMapGraph(sm)
+		return serviceMapResult(sm)
 	})
 }
 
 // ports lists a container's ports, IPv4 and IPv6 bindings of one port once.
-func ports(ps []container.Port) []smPort {
+func ports(ps []container.Port) []report.Port {
 	seen := map[string]bool{}
-	var out []smPort
+	var out []report.Port
 	for _, p := range ps {
-		sp := smPort{IP: p.IP, PublicPort: p.PublicPort, PrivatePort: p.PrivatePort, Type: p.Type}
+		sp := report.Port{IP: p.IP, PublicPort: p.PublicPort, PrivatePort: p.PrivatePort, Type: p.Type}
 		if sp.IP == "::" {
 			sp.IP = "0.0.0.0"
 		}
@@ -180,39 +115,40 @@ func ports(ps []container.Port) []smPort {
 	return out
 }
 
-func (sm *serviceMap) buildGraph() {
+// serviceMapGraph fills the graph and the Mermaid drawing of sm.
+func serviceMapGraph(sm *report.ServiceMap) {
 	g := &sm.Graph
 	for _, c := range sm.Containers {
-		g.Nodes = append(g.Nodes, smGraphNode{ID: "container:" + c.Name, Kind: "container", Label: c.Name})
+		g.Nodes = append(g.Nodes, report.GraphNode{ID: "container:" + c.Name, Kind: "container", Label: c.Name})
 		for _, p := range c.Ports {
 			if p.PublicPort == 0 {
 				continue
 			}
 			id := "port:" + p.String()
-			g.Nodes = append(g.Nodes, smGraphNode{ID: id, Kind: "port", Label: p.String()})
-			g.Edges = append(g.Edges, smGraphEdge{From: id, To: "container:" + c.Name, Kind: "publishes"})
+			g.Nodes = append(g.Nodes, report.GraphNode{ID: id, Kind: "port", Label: p.String()})
+			g.Edges = append(g.Edges, report.GraphEdge{From: id, To: "container:" + c.Name, Kind: "publishes"})
 		}
 	}
 	for _, n := range sm.Networks {
 		if !n.User {
 			continue
 		}
-		g.Nodes = append(g.Nodes, smGraphNode{ID: "network:" + n.Name, Kind: "network", Label: n.Name})
+		g.Nodes = append(g.Nodes, report.GraphNode{ID: "network:" + n.Name, Kind: "network", Label: n.Name})
 		for _, m := range n.Members {
-			g.Edges = append(g.Edges, smGraphEdge{From: "container:" + m, To: "network:" + n.Name, Kind: "member_of"})
+			g.Edges = append(g.Edges, report.GraphEdge{From: "container:" + m, To: "network:" + n.Name, Kind: "member_of"})
 		}
 		for i := 0; i < len(n.Members); i++ {
 			for j := i + 1; j < len(n.Members); j++ {
-				g.Edges = append(g.Edges, smGraphEdge{From: "container:" + n.Members[i], To: "container:" + n.Members[j], Kind: "shares_network", Label: n.Name})
+				g.Edges = append(g.Edges, report.GraphEdge{From: "container:" + n.Members[i], To: "container:" + n.Members[j], Kind: "shares_network", Label: n.Name})
 			}
 		}
 	}
-	sm.Mermaid = sm.mermaid()
+	sm.Mermaid = serviceMapMermaid(sm)
 }
 
-// mermaid draws containers (with image), user networks as stadium nodes and
+// serviceMapMermaid draws containers (with image), user networks as stadium nodes and
 // published ports as flags.
-func (sm *serviceMap) mermaid() string {
+func serviceMapMermaid(sm *report.ServiceMap) string {
 	var b strings.Builder
 	b.WriteString("graph LR\n")
 	ids := map[string]string{}
@@ -247,7 +183,8 @@ func mermaidText(s string) string {
 	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;").Replace(s)
 }
 
-func (sm *serviceMap) result() (*Result, error) {
+// serviceMapResult is the task's result: summary, report and the JSON document.
+func serviceMapResult(sm *report.ServiceMap) (*Result, error) {
 	published := 0
 	for _, c := range sm.Containers {
 		for _, p := range c.Ports {
@@ -269,7 +206,7 @@ func (sm *serviceMap) result() (*Result, error) {
 	}
 	summary := fmt.Sprintf("%d container(s), %d user network(s), %d published port(s), %d link(s) on %s",
 		len(sm.Containers), userNets, published, shares, sm.Host)
-	md := sm.markdown(summary)
+	md := serviceMapMarkdown(sm, summary)
 	js, err := jsonArtifact("service_map", sm)
 	if err != nil {
 		return nil, err
@@ -282,7 +219,7 @@ func (sm *serviceMap) result() (*Result, error) {
 	}, nil
 }
 
-func (sm *serviceMap) markdown(summary string) string {
+func serviceMapMarkdown(sm *report.ServiceMap, summary string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Service map — %s\n\n%s (scope `%s`", sm.Host, summary, sm.Scope)
 	if sm.OutOfScope > 0 {

@@ -4,18 +4,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 )
 
-type smDoc struct {
-	Containers []smContainer `json:"containers"`
-	Networks   []smNetwork   `json:"networks"`
-	Graph      struct {
-		Nodes []smGraphNode `json:"nodes"`
-		Edges []smGraphEdge `json:"edges"`
-	} `json:"graph"`
-}
+// smDoc decodes service_map.json, with a lookup by container name.
+type smDoc struct{ report.ServiceMap }
 
-func (d smDoc) container(name string) *smContainer {
+func (d smDoc) container(name string) *report.Container {
 	for i := range d.Containers {
 		if d.Containers[i].Name == name {
 			return &d.Containers[i]
@@ -52,7 +48,7 @@ func TestServiceMapOnRealContainers(t *testing.T) {
 	if len(w.Ports) != 1 || w.Ports[0].PrivatePort != 8080 || w.Ports[0].PublicPort == 0 || w.Ports[0].Type != "tcp" {
 		t.Errorf("web ports = %+v, want 8080/tcp published", w.Ports)
 	}
-	var net *smNetwork
+	var net *report.Network
 	for i := range doc.Networks {
 		if doc.Networks[i].Name == f.network {
 			net = &doc.Networks[i]
