@@ -5,35 +5,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/cyberbrain/cyberbrain/pkg/gpuinfo"
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
-
-// gpuDoc is the part of gpu_report.json (pkg/tasks gpu_report.go) the GPU
-// page reads.
-type gpuDoc struct {
-	Host            string         `json:"host"`
-	GeneratedAt     time.Time      `json:"generated_at"`
-	Method          string         `json:"method"`
-	NoGPU           string         `json:"no_gpu"`
-	GPUs            []gpuinfo.GPU  `json:"gpus"`
-	Apps            []gpuinfo.App  `json:"compute_apps"`
-	Containers      []gpuContainer `json:"containers"`
-	OutOfScope      int            `json:"containers_out_of_scope"`
-	ContainersError string         `json:"containers_error"`
-}
-
-type gpuContainer struct {
-	Name        string   `json:"name"`
-	ID          string   `json:"id"`
-	GPUs        []string `json:"gpus"`
-	Source      string   `json:"source"`
-	ComputePIDs []int    `json:"compute_pids"`
-}
 
 // gpuHolder is a container that holds (or may use) one GPU.
 type gpuHolder struct {
@@ -91,7 +69,7 @@ func init() { funcs["num"] = num }
 // gpuViews pairs each GPU with the containers that hold it: by index or
 // UUID, "all", or "any N" (which GPU the engine picked is not recorded, so
 // such a container is listed under every GPU as "may use").
-func gpuViews(doc gpuDoc) []gpuView {
+func gpuViews(doc report.GPUReport) []gpuView {
 	pidContainer := map[int]string{}
 	for _, c := range doc.Containers {
 		for _, pid := range c.ComputePIDs {
@@ -149,7 +127,7 @@ func gpuViews(doc gpuDoc) []gpuView {
 type hostGPUsPage struct {
 	Host   hostRow
 	Report *store.HostReport
-	Doc    gpuDoc
+	Doc    report.GPUReport
 	GPUs   []gpuView
 	Broken bool
 }

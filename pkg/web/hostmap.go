@@ -5,69 +5,31 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
-// The service map page draws service_map's JSON artifact (pkg/tasks
-// service_map.go) as an SVG laid out here, on the server: compose projects
-// are boxes holding their containers, networks a row of nodes below them
-// with an edge from each container to each of its networks, published ports
-// labels on the container nodes. Each container node links to a details
+// The service map page draws service_map's JSON artifact (report.ServiceMap)
+// as an SVG laid out here, on the server: compose projects are boxes holding
+// their containers, networks a row of nodes below them with an edge from
+// each container to each of its networks, published ports labels on the
+// container nodes. Each container node links to a details
 // section of the page (#c-<name>), so it works without script.
 
-// smDoc is the part of service_map.json the page reads.
-type smDoc struct {
-	Host        string        `json:"host"`
-	Scope       string        `json:"scope"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	Containers  []smContainer `json:"containers"`
-	Networks    []smNetwork   `json:"networks"`
-	OutOfScope  int           `json:"containers_out_of_scope"`
-}
+// The page's names for the parts of service_map.json (pkg/report).
+type (
+	smDoc       = report.ServiceMap
+	smContainer = report.Container
+	smPort      = report.Port
+	smNetwork   = report.Network
+)
 
-type smContainer struct {
-	Name         string   `json:"name"`
-	ID           string   `json:"id"`
-	Image        string   `json:"image"`
-	State        string   `json:"state"`
-	Status       string   `json:"status"`
-	Health       string   `json:"health"`
-	RestartCount int      `json:"restart_count"`
-	Project      string   `json:"compose_project"`
-	Service      string   `json:"compose_service"`
-	Networks     []string `json:"networks"`
-	Ports        []smPort `json:"ports"`
-}
-
-type smPort struct {
-	IP          string `json:"ip"`
-	PublicPort  uint16 `json:"public_port"`
-	PrivatePort uint16 `json:"private_port"`
-	Type        string `json:"type"`
-}
-
-func (p smPort) String() string {
-	if p.PublicPort == 0 {
-		return fmt.Sprintf("%d/%s", p.PrivatePort, p.Type)
-	}
-	ip := p.IP
-	if ip == "" {
-		ip = "0.0.0.0"
-	}
-	return fmt.Sprintf("%s:%d→%d/%s", ip, p.PublicPort, p.PrivatePort, p.Type)
-}
-
-type smNetwork struct {
-	Name    string   `json:"name"`
-	Driver  string   `json:"driver"`
-	User    bool     `json:"user_defined"`
-	Members []string `json:"members"`
-}
+// portArrow joins a published port's public and private sides on the page.
+const portArrow = "→"
 
 // Layout measures, in SVG user units.
 const (
@@ -259,7 +221,7 @@ func layoutMap(doc smDoc) mapLayout {
 						n.Lines = append(n.Lines, textLine{ly, fmt.Sprintf("+%d more", published(c)-maxPortLines)})
 						break
 					}
-					n.Lines = append(n.Lines, textLine{ly, shorten(pt.String(), nameChars)})
+					n.Lines = append(n.Lines, textLine{ly, shorten(pt.Format(portArrow), nameChars)})
 					ly += portLineH
 					k++
 				}
@@ -370,7 +332,7 @@ type containerView struct {
 func (c containerView) PortList() []string {
 	out := make([]string, 0, len(c.Ports))
 	for _, p := range c.Ports {
-		out = append(out, p.String())
+		out = append(out, p.Format(portArrow))
 	}
 	return out
 }
