@@ -20,14 +20,6 @@ import (
 // container nodes. Each container node links to a details
 // section of the page (#c-<name>), so it works without script.
 
-// The page's names for the parts of service_map.json (pkg/report).
-type (
-	smDoc       = report.ServiceMap
-	smContainer = report.Container
-	smPort      = report.Port
-	smNetwork   = report.Network
-)
-
 // portArrow joins a published port's public and private sides on the page.
 const portArrow = "→"
 
@@ -151,7 +143,7 @@ func anchorFor(name string, used map[string]bool) string {
 	return a
 }
 
-func nodeHeight(c smContainer) int {
+func nodeHeight(c report.Container) int {
 	n := published(c)
 	if n > maxPortLines {
 		n = maxPortLines + 1 // "+k more"
@@ -159,7 +151,7 @@ func nodeHeight(c smContainer) int {
 	return nodeBaseH + n*portLineH
 }
 
-func published(c smContainer) int {
+func published(c report.Container) int {
 	n := 0
 	for _, p := range c.Ports {
 		if p.PublicPort != 0 {
@@ -172,8 +164,8 @@ func published(c smContainer) int {
 // layoutMap places the map: one box per compose project (containers of no
 // project last, in a box of their own), packed left to right in shelves;
 // inside a box the containers in a grid; the networks in rows below.
-func layoutMap(doc smDoc) mapLayout {
-	byProject := map[string][]smContainer{}
+func layoutMap(doc report.ServiceMap) mapLayout {
+	byProject := map[string][]report.Container{}
 	for _, c := range doc.Containers {
 		byProject[c.Project] = append(byProject[c.Project], c)
 	}
@@ -250,7 +242,7 @@ func layoutMap(doc smDoc) mapLayout {
 			count[net]++
 		}
 	}
-	nets := append([]smNetwork(nil), doc.Networks...)
+	nets := append([]report.Network(nil), doc.Networks...)
 	at := make(map[string]float64, len(nets))
 	for net, k := range count {
 		at[net] = float64(sum[net]) / float64(k)
@@ -324,7 +316,7 @@ func layoutMap(doc smDoc) mapLayout {
 
 // containerView is one container's details section.
 type containerView struct {
-	smContainer
+	report.Container
 	Anchor string
 }
 
@@ -340,7 +332,7 @@ func (c containerView) PortList() []string {
 type hostMapPage struct {
 	Host       hostRow
 	Report     *store.HostReport
-	Doc        smDoc
+	Doc        report.ServiceMap
 	Layout     mapLayout
 	Containers []containerView
 	Broken     bool // the job stored no readable map

@@ -4,19 +4,21 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/cyberbrain/cyberbrain/pkg/report"
 )
 
 // mapFixture is a host with two compose projects, loose containers and
 // several networks, some shared.
-func mapFixture(loose, perProject int) smDoc {
-	var d smDoc
+func mapFixture(loose, perProject int) report.ServiceMap {
+	var d report.ServiceMap
 	nets := map[string][]string{}
 	add := func(name, project string, networks []string, ports int) {
-		c := smContainer{Name: name, Image: "registry.example/" + name + ":1.2.3", State: "running", Project: project, Networks: networks}
+		c := report.Container{Name: name, Image: "registry.example/" + name + ":1.2.3", State: "running", Project: project, Networks: networks}
 		for i := 0; i < ports; i++ {
-			c.Ports = append(c.Ports, smPort{IP: "0.0.0.0", PublicPort: uint16(8000 + i), PrivatePort: 80, Type: "tcp"})
+			c.Ports = append(c.Ports, report.Port{IP: "0.0.0.0", PublicPort: uint16(8000 + i), PrivatePort: 80, Type: "tcp"})
 		}
-		c.Ports = append(c.Ports, smPort{PrivatePort: 9000, Type: "tcp"}) // not published
+		c.Ports = append(c.Ports, report.Port{PrivatePort: 9000, Type: "tcp"}) // not published
 		d.Containers = append(d.Containers, c)
 		for _, n := range networks {
 			nets[n] = append(nets[n], name)
@@ -31,7 +33,7 @@ func mapFixture(loose, perProject int) smDoc {
 		add(fmt.Sprintf("loose-%d", i), "", []string{"bridge", fmt.Sprintf("loose-net-%d", i/2)}, i%2)
 	}
 	for n, m := range nets {
-		d.Networks = append(d.Networks, smNetwork{Name: n, User: n != "bridge", Members: m})
+		d.Networks = append(d.Networks, report.Network{Name: n, User: n != "bridge", Members: m})
 	}
 	return d
 }
@@ -142,7 +144,7 @@ func endsOn(l mapLayout, e mapEdge) bool {
 // names are shortened, the node keeps the full name for its link and title.
 func TestHostMapNodeLabels(t *testing.T) {
 	long := strings.Repeat("very-long-container-name-", 4)
-	doc := smDoc{Containers: []smContainer{{Name: long, Image: "img", Ports: []smPort{
+	doc := report.ServiceMap{Containers: []report.Container{{Name: long, Image: "img", Ports: []report.Port{
 		{IP: "127.0.0.1", PublicPort: 8080, PrivatePort: 80, Type: "tcp"},
 		{PublicPort: 8081, PrivatePort: 81, Type: "tcp"},
 		{PublicPort: 8082, PrivatePort: 82, Type: "udp"},

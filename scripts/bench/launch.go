@@ -43,27 +43,12 @@ func launchMain(args []string) {
 }
 
 func run(clients int, duration time.Duration, conns int, body, cpuprofile string) error {
-	admin := os.Getenv("DATABASE_URL")
-	if admin == "" {
-		admin = os.Getenv("TEST_DATABASE_URL")
-	}
-	if admin == "" {
-		return fmt.Errorf("set DATABASE_URL (a server where a scratch database may be created)")
-	}
 	ctx := context.Background()
-	dbURL, drop, err := scratchDB(admin)
+	st, done, err := scratchStore(envURL(), conns)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	st, err := store.Open(ctx, dbURL, store.Options{MaxConns: conns})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.MigrateUp(ctx); err != nil {
-		return err
-	}
+	defer done()
 	if err := rawDB(st).Exec(`INSERT INTO directives (name) VALUES ('bench')`).Error; err != nil {
 		return err
 	}
@@ -150,6 +135,30 @@ func run(clients int, duration time.Duration, conns int, body, cpuprofile string
 		float64(ok.Load())/elapsed.Seconds(), pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
 	fmt.Printf("rows: %d runs, %d jobs\n", runs, jobs)
 	return nil
+}
+
+// scratchStore opens a store with conns connections on a fresh, migrated
+// scratch database next to admin's; done closes it and drops the database.
+func scratchStore(admin string, conns int) (*store.Store, func(), error) {
+	if admin == "" {
+		return nil, nil, fmt.Errorf("set DATABASE_URL (a server where a scratch database may be created)")
+	}
+	dbURL, drop, err := scratchDB(admin)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, dbURL, store.Options{MaxConns: conns})
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	if err := st.MigrateUp(ctx); err != nil {
+		st.Close()
+		drop()
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); drop() }, nil
 }
 
 // scratchDB creates a database next to admin's and returns its URL and a

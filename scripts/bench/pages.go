@@ -35,24 +35,11 @@ func pagesMain(args []string) {
 }
 
 func benchPages(runs, reps int, limit time.Duration) error {
-	admin := envURL()
-	if admin == "" {
-		return fmt.Errorf("set DATABASE_URL (a server where a scratch database may be created)")
-	}
-	ctx := context.Background()
-	dbURL, drop, err := scratchDB(admin)
+	st, done, err := scratchStore(envURL(), 8)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	st, err := store.Open(ctx, dbURL, store.Options{MaxConns: 8})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.MigrateUp(ctx); err != nil {
-		return err
-	}
+	defer done()
 	start := time.Now()
 	ids, err := seedHistory(st, runs)
 	if err != nil {

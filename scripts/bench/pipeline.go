@@ -61,20 +61,11 @@ func fail(err error) {
 
 // benchDB runs fn against a fresh, migrated database with noop enabled.
 func benchDB(admin string, fn func(st *store.Store)) {
-	ctx := context.Background()
-	dbURL, drop, err := scratchDB(admin)
+	st, done, err := scratchStore(admin, 16)
 	if err != nil {
 		fail(err)
 	}
-	defer drop()
-	st, err := store.Open(ctx, dbURL, store.Options{MaxConns: 16})
-	if err != nil {
-		fail(err)
-	}
-	defer st.Close()
-	if err := st.MigrateUp(ctx); err != nil {
-		fail(err)
-	}
+	defer done()
 	if err := rawDB(st).Exec(`UPDATE task_definitions SET enabled = true WHERE key = 'noop'`).Error; err != nil {
 		fail(err)
 	}
