@@ -35,6 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -47,6 +48,7 @@ type shapeConfig struct {
 	schedConns              int
 	interval                string
 	strict, keepLogs        bool
+	statements              int
 }
 
 func shapeMain(args []string) {
@@ -65,6 +67,7 @@ func shapeMain(args []string) {
 	fs.IntVar(&c.schedConns, "scheduler-conns", 4, "scheduler --max-conns")
 	fs.StringVar(&c.interval, "interval", "30s", "scheduler --interval (the poll fallback to NOTIFY)")
 	fs.BoolVar(&c.strict, "strict", false, "exit 1 when a bar misses its target")
+	fs.IntVar(&c.statements, "statements", 12, "print this many top statements of the drain from pg_stat_statements, when the server preloads it (0: off)")
 	fs.BoolVar(&c.keepLogs, "keep-logs", false, "keep the processes' log folder")
 	_ = fs.Parse(args)
 	if c.admin == "" {
@@ -166,6 +169,7 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 	}
 
 	// 2. The drain.
+	statements := c.statements > 0 && resetStatements(ctx, db)
 	for i := 0; i < c.replicas; i++ {
 		name := fmt.Sprintf("scheduler-%d", i)
 		p, err := startProc(logDir, name, c.schedBin, "--database-url", dbURL, "--claimant", "bench-"+name,
@@ -186,9 +190,20 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 	}
 	res.drain = float64(n) / took.Seconds()
 	fmt.Printf("product drain: %d noop runs by %d scheduler processes in %s = %.0f runs/s\n", n, c.replicas, took.Round(time.Millisecond), res.drain)
+	if statements {
+		printStatements(ctx, db, c.statements)
+	}
 
 	// 3. Launch → running, the replicas idle.
 	if err := waitListening(ctx, db, procs[1:], c.replicas, 30*time.Second); err != nil {
+		return res, err
+	}
+	listener, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return res, err
+	}
+	defer listener.Close(ctx)
+	if _, err := listener.Exec(ctx, "LISTEN cyberbrain_runs"); err != nil {
 		return res, err
 	}
 	time.Sleep(time.Second)
@@ -201,7 +216,7 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 			return res, err
 		}
 		rtt = append(rtt, time.Since(t0))
-		if err := waitStarted(ctx, db, id, 40*time.Second); err != nil {
+		if err := waitStarted(ctx, db, listener, id, 40*time.Second); err != nil {
 			return res, err
 		}
 		ids = append(ids, id)
@@ -387,13 +402,15 @@ func waitFinished(ctx context.Context, db *pgxpool.Pool, procs []*proc, n int64,
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d of %d runs finished after %s", done, n, within)
 		}
-		time.Sleep(250 * time.Millisecond) // the figures come from the rows, not from this poll
+		time.Sleep(time.Second) // the figures come from the rows, not from this poll
 	}
 }
 
-// waitStarted waits until the run's job has started and finished (so the
-// replicas are idle again before the next launch).
-func waitStarted(ctx context.Context, db *pgxpool.Pool, run int64, within time.Duration) error {
+// waitStarted waits until the run's job has finished (so the replicas are
+// idle again before the next launch). It checks when the product announces
+// a change of runs (NOTIFY cyberbrain_runs on listener) or every 50 ms, so
+// its own queries barely compete with what is measured.
+func waitStarted(ctx context.Context, db *pgxpool.Pool, listener *pgx.Conn, run int64, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		var finished bool
@@ -403,7 +420,12 @@ func waitStarted(ctx context.Context, db *pgxpool.Pool, run int64, within time.D
 		if finished {
 			return nil
 		}
-		time.Sleep(2 * time.Millisecond)
+		wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		_, err := listener.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
 	}
 	return fmt.Errorf("run %d not finished within %s", run, within)
 }
@@ -451,4 +473,40 @@ func printBars(bars []bar) (missed bool) {
 		fmt.Printf("%-24s %10s %10s %7.2f  %-15s %s\n", b.name, p, f, ratio, b.targetText, status)
 	}
 	return missed
+}
+
+// resetStatements empties pg_stat_statements when the server preloads it.
+func resetStatements(ctx context.Context, db *pgxpool.Pool) bool {
+	if _, err := db.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+		return false
+	}
+	if _, err := db.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+		fmt.Println("(pg_stat_statements not preloaded: no statement profile)")
+		return false
+	}
+	return true
+}
+
+// printStatements prints the n statements of this database that took the
+// most execution time since resetStatements.
+func printStatements(ctx context.Context, db *pgxpool.Pool, n int) {
+	rows, err := db.Query(ctx, `SELECT calls, total_exec_time, mean_exec_time, rows, regexp_replace(left(query, 400), '\s+', ' ', 'g')
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY total_exec_time DESC LIMIT $1`, n)
+	if err != nil {
+		fmt.Println("pg_stat_statements:", err)
+		return
+	}
+	defer rows.Close()
+	fmt.Println("drain, top statements (pg_stat_statements: calls, total ms, mean ms, rows, query):")
+	for rows.Next() {
+		var calls, nrows int64
+		var total, mean float64
+		var q string
+		if err := rows.Scan(&calls, &total, &mean, &nrows, &q); err != nil {
+			fmt.Println("pg_stat_statements:", err)
+			return
+		}
+		fmt.Printf("  %7d %9.0f %7.2f %8d  %.160s\n", calls, total, mean, nrows, q)
+	}
 }

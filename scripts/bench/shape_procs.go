@@ -81,6 +81,13 @@ func stopProcs(procs []*proc, grace time.Duration) {
 			<-p.done
 		}
 	}
+	var line string
+	for _, p := range procs {
+		if ps := p.cmd.ProcessState; ps != nil {
+			line += fmt.Sprintf("  %s %.1fs", p.name, (ps.UserTime() + ps.SystemTime()).Seconds())
+		}
+	}
+	fmt.Println("process CPU time (user+sys):" + line)
 }
 
 // freeAddr returns a loopback address nobody listens on right now.
