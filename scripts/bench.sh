@@ -17,3 +17,5 @@ if [ "${1:-}" = pages ]; then  # make bench-pages
 fi
 bin/bench pipeline -latency-runs "${LATENCY_RUNS:-300}" -drain-runs "${DRAIN_RUNS:-20000}" -replicas 4
 bin/bench launch -clients 32 -conns 16 -duration "${LAUNCH_DURATION:-10s}"
+# The shape users deploy (bin/api + bin/scheduler processes, built here) with its SQL floors.
+bin/bench shape -runs "${SHAPE_RUNS:-20000}" -latency "${LATENCY_RUNS:-300}" -replicas 4 -clients 32

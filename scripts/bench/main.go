@@ -7,6 +7,7 @@
 //	go run ./scripts/bench chaos [-runs 5000] [-replicas 4] [-every 2s]
 //	go run ./scripts/bench logs [-data ../shared/loghub] [-gt corrected]
 //	go run ./scripts/bench pages [-runs 100000] [-requests 40] [-limit 100ms]
+//	go run ./scripts/bench shape [-runs 20000] [-latency 300] [-replicas 4] [-clients 32] [-api-bin bin/api -scheduler-bin bin/scheduler] [-strict]  (api + scheduler processes, floors; docs/BENCHMARKS.md)
 //
 // `make bench` runs both against a private PostgreSQL.
 package main
@@ -32,6 +33,8 @@ func main() {
 		logsMain(os.Args[2:])
 	case "pages":
 		pagesMain(os.Args[2:])
+	case "shape":
+		shapeMain(os.Args[2:])
 	default:
 		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos, logs or pages\n", os.Args[1])
 		os.Exit(2)
