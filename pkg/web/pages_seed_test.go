@@ -100,7 +100,7 @@ func seedRuns(t *testing.T, e *env) int64 {
 		 FROM generate_series(3, 140) g`,
 		`INSERT INTO jobs (run_id, task_type, status, attempt, started_at, completed_at, claimed_by, worker_host_id, error_message)
 		 SELECT id, (ARRAY['log_triage','service_map','gpu_report'])[1 + id % 3], status, 1, started_at, completed_at,
-		        'scheduler-7f9c:1', 1, error_message FROM runs`,
+		        'scheduler-7f9c:1', 1, error_message FROM runs r WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id)`,
 		`INSERT INTO runs (directive_id, status, directive_snapshot, worker_host_id, started_at)
 		 VALUES ((SELECT max(id) FROM directives), 'running', '{"name":"homelab triage"}', 1, now()), ((SELECT max(id) FROM directives), 'pending', '{"name":"homelab triage"}', 1, NULL)`,
 		`INSERT INTO findings (run_id, job_id, worker_host_id, container_name, severity, kind, rank, statement)
