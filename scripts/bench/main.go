@@ -7,6 +7,7 @@
 //	go run ./scripts/bench chaos [-runs 5000] [-replicas 4] [-every 2s]
 //	go run ./scripts/bench logs [-data ../shared/loghub] [-gt corrected]
 //	go run ./scripts/bench pages [-runs 100000] [-requests 40] [-limit 100ms]
+//	go run ./scripts/bench retention [-runs 200000] [-batch 2000] [-explain]
 //
 // `make bench` runs both against a private PostgreSQL.
 package main
@@ -18,7 +19,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs|pages [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs|pages|retention [flags]")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -32,8 +33,10 @@ func main() {
 		logsMain(os.Args[2:])
 	case "pages":
 		pagesMain(os.Args[2:])
+	case "retention":
+		retentionMain(os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos, logs or pages\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos, logs, pages or retention\n", os.Args[1])
 		os.Exit(2)
 	}
 }
