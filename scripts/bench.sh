@@ -12,8 +12,14 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); PostgreSQL $(psql "$DATABASE_URL" -tAc 'show server_version'), fsync=$(psql "$DATABASE_URL" -tAc 'show fsync'), synchronous_commit=$(psql "$DATABASE_URL" -tAc 'show synchronous_commit')"
 go build -o bin/bench ./scripts/bench
+# Not exec: the EXIT trap must still stop the private cluster.
 if [ "${1:-}" = pages ]; then  # make bench-pages
-  exec bin/bench pages -runs "${PAGE_RUNS:-100000}"
+  bin/bench pages -runs "${PAGE_RUNS:-100000}"
+  exit
+fi
+if [ "${1:-}" = retention ]; then  # make bench-retention
+  bin/bench retention -runs "${RETENTION_RUNS:-200000}"
+  exit
 fi
 bin/bench pipeline -latency-runs "${LATENCY_RUNS:-300}" -drain-runs "${DRAIN_RUNS:-20000}" -replicas 4
 bin/bench launch -clients 32 -conns 16 -duration "${LAUNCH_DURATION:-10s}"

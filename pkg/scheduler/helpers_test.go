@@ -34,7 +34,7 @@ type replica struct {
 }
 
 // startReplica runs a scheduler replica until the test ends.
-func startReplica(t *testing.T, st *store.Store, name string, reg tasks.Registry, mod func(*scheduler.Config)) *replica {
+func startReplica(t *testing.T, st *store.Store, name string, reg tasks.Registry, mod func(*scheduler.Config), setup ...func(*scheduler.Scheduler)) *replica {
 	t.Helper()
 	cfg := scheduler.Config{
 		Store:           st,
@@ -54,6 +54,9 @@ func startReplica(t *testing.T, st *store.Store, name string, reg tasks.Registry
 	s, err := scheduler.New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup { // before Run, like Init
+		f(s)
 	}
 	s.TestSignals.Init(t) // before Run: Init is not synchronised with the signalling
 	if d := s.Deliverer(); d != nil {

@@ -9,9 +9,9 @@ import (
 
 // maintain does the periodic work replicas share: rescue of expired job
 // leases (SKIP LOCKED splits it), and — one replica at a time, under an
-// advisory lock — retention pruning and worker host health checks. Rescue
-// runs inline in the pass; pruning and health checks run in the background
-// (they may be slow) and are awaited when the replica stops.
+// advisory lock — retention pruning (retention.go) and worker host health
+// checks. Rescue runs inline in the pass; pruning and health checks run in
+// the background (they may be slow) and are awaited when the replica stops.
 func (s *Scheduler) maintain(ctx context.Context) {
 	now := s.cfg.Clock.Now()
 	if now.Sub(s.lastRescue) >= s.rescueEvery() {
@@ -23,17 +23,9 @@ func (s *Scheduler) maintain(ctx context.Context) {
 		s.reportRescued(rescued)
 		s.goClearContainers()
 	}
-	if s.cfg.Retention > 0 && now.Sub(s.lastRetention) >= time.Hour {
+	if s.retentionDue(now) {
 		s.lastRetention = now
-		s.goMaintenance(func(ctx context.Context) {
-			s.exclusive(ctx, "retention", func(ctx context.Context) error {
-				n, err := s.st.PruneFinishedRuns(ctx, s.cfg.Retention, 10000)
-				if n > 0 {
-					s.log.Info("Pruned finished runs", zap.Int64("runs", n), zap.Duration("older_than", s.cfg.Retention))
-				}
-				return err
-			})
-		})
+		s.goRetention()
 	}
 	if s.cfg.HealthCheck != nil && now.Sub(s.lastHealth) >= s.cfg.HealthInterval {
 		s.lastHealth = now

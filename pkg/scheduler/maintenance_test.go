@@ -179,3 +179,114 @@ func TestHostHealthChecksRunOnOneReplicaAtATime(t *testing.T) {
 		t.Fatalf("health check calls = %v", calls)
 	}
 }
+
+// oldFinishedRuns launches n noop runs, runs them to their end on a
+// one-pass replica and backdates their completed_at by two hours.
+func oldFinishedRuns(t *testing.T, st *store.Store, n int) []int64 {
+	t.Helper()
+	ids := launchNoop(t, st, n)
+	once, err := scheduler.New(scheduler.Config{Store: st, Tasks: tasks.Registry{"noop": tasks.Noop()}, Claimant: "once", MaxClaim: n, MaxConcurrent: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := once.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := countWhere(t, st, "runs WHERE id = ANY(?) AND status = 'completed'", store.Int64s(ids)); c != n {
+		t.Fatalf("%d of %d runs completed", c, n)
+	}
+	testenv.SQL(t, st).Exec(`UPDATE runs SET completed_at = now() - interval '2 hours' WHERE id = ANY(?)`, store.Int64s(ids))
+	return ids
+}
+
+// waitPruned waits for the replica's next retention pass under the lock.
+func waitPruned(t *testing.T, r *replica) scheduler.PrunedSignal {
+	t.Helper()
+	p := r.TestSignals.Pruned.WaitOrTimeout()
+	if !waitMaintained(t, r, "retention") {
+		t.Fatal("a retention pass ran without the lock")
+	}
+	return p
+}
+
+// A replica attempts retention at its first pass and then every minute of
+// its clock, not at every loop pass (§10).
+func TestRetentionRunsEveryMinute(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	clock := scheduler.NewFakeClock(t)
+	t0 := clock.Now()
+	r := startReplica(t, st, "pruner", tasks.Registry{"noop": tasks.Noop()}, func(c *scheduler.Config) {
+		c.Retention = time.Hour
+		c.Clock = clock
+	})
+	if p := waitPruned(t, r); p.Runs != 0 || !p.At.Equal(t0) {
+		t.Fatalf("first pass %+v, want nothing pruned at the start", p)
+	}
+	// The replica runs three launches to their end; they are backdated.
+	old := launchNoop(t, st, 3)
+	for range old {
+		r.TestSignals.Finished.WaitOrTimeout()
+	}
+	testenv.SQL(t, st).Exec(`UPDATE runs SET completed_at = now() - interval '2 hours' WHERE id = ANY(?)`, store.Int64s(old))
+	// Loop passes before the minute is up (each launch's NOTIFY makes one)
+	// leave retention alone.
+	clock.Advance(scheduler.RetentionEvery - time.Second)
+	launchNoop(t, st, 1)
+	r.TestSignals.Started.WaitOrTimeout()
+	r.TestSignals.Finished.WaitOrTimeout()
+	clock.Advance(time.Second)
+	r.Nudge()
+	p := waitPruned(t, r)
+	if want := t0.Add(scheduler.RetentionEvery); !p.At.Equal(want) || p.Runs != 3 || p.More {
+		t.Fatalf("second pass %+v, want the 3 old runs pruned at %v", p, want)
+	}
+	if n := countWhere(t, st, "runs WHERE id = ANY(?)", store.Int64s(old)); n != 0 {
+		t.Fatalf("%d old runs left", n)
+	}
+}
+
+// A pass deletes batch after batch until one comes back short; a pass
+// whose budget runs out with runs left is followed at once by another, not a
+// minute later, and the backlog drains without the clock moving.
+func TestRetentionDrainsABacklogInBatches(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	old := oldFinishedRuns(t, st, 5)
+	clock := scheduler.NewFakeClock(t)
+	mod := func(c *scheduler.Config) {
+		c.Retention = time.Hour
+		c.Clock = clock
+	}
+	// No budget: every pass ends after its first batch.
+	r := startReplica(t, st, "pruner", tasks.Registry{"noop": tasks.Noop()}, mod,
+		func(s *scheduler.Scheduler) { s.SetRetentionBatches(2, 0) })
+	for i, want := range []scheduler.PrunedSignal{{Runs: 2, More: true}, {Runs: 2, More: true}, {Runs: 1}} {
+		want.At = clock.Now()
+		if p := waitPruned(t, r); p != want {
+			t.Fatalf("pass %d: %+v, want %+v", i+1, p, want)
+		}
+	}
+	if n := countWhere(t, st, "runs WHERE id = ANY(?)", store.Int64s(old)); n != 0 {
+		t.Fatalf("%d old runs left", n)
+	}
+	// Caught up: the next pass is a minute later (an earlier one would
+	// report the earlier time).
+	clock.Advance(scheduler.RetentionEvery)
+	r.Nudge()
+	if p, want := waitPruned(t, r), (scheduler.PrunedSignal{At: clock.Now()}); p != want {
+		t.Fatalf("pass after catching up: %+v, want %+v", p, want)
+	}
+
+	// With a budget, one pass takes batch after batch until a short one.
+	st2 := newStore(t)
+	old = oldFinishedRuns(t, st2, 5)
+	r2 := startReplica(t, st2, "pruner", tasks.Registry{"noop": tasks.Noop()}, mod,
+		func(s *scheduler.Scheduler) { s.SetRetentionBatches(2, time.Hour) })
+	if p := waitPruned(t, r2); p.Runs != 5 || p.More {
+		t.Fatalf("pass %+v, want all 5 old runs in one pass", p)
+	}
+	if n := countWhere(t, st2, "runs WHERE id = ANY(?)", store.Int64s(old)); n != 0 {
+		t.Fatalf("%d old runs left", n)
+	}
+}

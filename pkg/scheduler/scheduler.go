@@ -62,6 +62,13 @@ type Scheduler struct {
 	idle          idleLog
 	outage        *outage.Reporter // database outages seen by the loop
 
+	// pruneMore: the last retention pass ran out of budget with runs left.
+	pruneMore atomic.Bool
+	// retentionBatch and retentionBudget are RetentionBatch and
+	// RetentionBudget (tests shrink them).
+	retentionBatch  int
+	retentionBudget time.Duration
+
 	// TestSignals are inert unless a test calls TestSignals.Init before
 	// Run or RunOnce.
 	TestSignals TestSignals
@@ -79,6 +86,9 @@ func New(cfg Config) (*Scheduler, error) {
 		log:     cfg.Logger.With(zap.String("claimant", cfg.Claimant)),
 		wake:    make(chan struct{}, 1),
 		running: map[int64]*execution{},
+
+		retentionBatch:  RetentionBatch,
+		retentionBudget: RetentionBudget,
 	}
 	s.idle.every = cfg.Interval
 	s.outage = outage.New(s.log, "database", outage.DefaultEvery)
@@ -96,6 +106,11 @@ func (s *Scheduler) Nudge() {
 	if s.deliverer != nil {
 		s.deliverer.Nudge()
 	}
+	s.wakeLoop()
+}
+
+// wakeLoop wakes the loop for another pass (the deliverer is left alone).
+func (s *Scheduler) wakeLoop() {
 	select {
 	case s.wake <- struct{}{}:
 	default:

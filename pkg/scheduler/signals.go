@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"time"
+
 	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler/testsignal"
 )
@@ -16,6 +18,7 @@ type TestSignals struct {
 	Flushed  testsignal.TestSignal[int]            // the completer is done with a batch of this many ends (written, rejected or given up)
 
 	Maintained testsignal.TestSignal[MaintenanceSignal] // a maintenance work (retention, host-health) was attempted and is over
+	Pruned     testsignal.TestSignal[PrunedSignal]      // a retention pass (under the lock) is over
 	Listening  testsignal.TestSignal[struct{}]          // the LISTEN connection is up (again)
 }
 
@@ -24,6 +27,15 @@ type TestSignals struct {
 type MaintenanceSignal struct {
 	Work string
 	Ran  bool
+}
+
+// PrunedSignal is one retention pass: Runs pruned, More when its budget ran
+// out with runs left (the next loop pass continues), and At, when it began on
+// the replica's clock.
+type PrunedSignal struct {
+	Runs int64
+	More bool
+	At   time.Time
 }
 
 // FinishedSignal is a written job end.
@@ -41,5 +53,6 @@ func (ts *TestSignals) Init(tb testsignal.TB) {
 	ts.Rescued.Init(tb)
 	ts.Flushed.Init(tb)
 	ts.Maintained.Init(tb)
+	ts.Pruned.Init(tb)
 	ts.Listening.Init(tb)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 func jsonArg(v any) string {
@@ -83,22 +85,58 @@ func (s *Store) TryMaintenanceLock(ctx context.Context, name string, fn func(ctx
 	return true, fn(ctx)
 }
 
-// PruneFinishedRuns deletes runs that finished more than `age` ago (with their
-// jobs, attempts, artifacts and ScheduledRun links), then the one-shot launch
-// schedules left without history. Returns the number of runs deleted.
+// sqlPruneRuns deletes one batch of runs that finished more than @age seconds
+// ago, oldest first (runs_completed_idx), skipping rows another transaction
+// holds. The cascade takes their jobs, attempts, artifacts, LLM call counts,
+// findings, idempotency keys and ScheduledRuns. It returns how many runs went
+// and the schedules of their ScheduledRuns, read from the statement's
+// snapshot — that is, before the cascade removed the links.
+const sqlPruneRuns = `
+WITH doomed AS MATERIALIZED (
+    SELECT id FROM runs
+    WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < now() - make_interval(secs => @age)
+    ORDER BY completed_at LIMIT @batch FOR UPDATE SKIP LOCKED
+), gone AS (
+    DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
+)
+SELECT (SELECT count(*) FROM gone) AS runs,
+       ARRAY(SELECT DISTINCT schedule_id FROM scheduled_runs WHERE run_id IN (SELECT id FROM doomed))::text AS schedules`
+
+// sqlPruneLaunchSchedules deletes, of the schedules the pruned runs' slots
+// belonged to, the ended launch schedules (one-shot, `launch-run-…`) that no
+// ScheduledRun references any more. A launch schedule belongs to one run, so
+// this finds every launch schedule retention leaves behind without scanning
+// the others; schedules people made are never touched.
+const sqlPruneLaunchSchedules = `
+DELETE FROM schedules s
+WHERE s.id = ANY(?::bigint[]) AND s.schedule_type = 'one_shot' AND starts_with(s.name, 'launch-run-')
+  AND NOT s.enabled AND s.due_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM scheduled_runs sr WHERE sr.schedule_id = s.id)`
+
+// PruneFinishedRuns deletes one batch of at most `batch` runs that finished
+// more than `age` ago, oldest first, with everything that is part of them and
+// their launch schedules, in one short transaction. It returns the number of
+// runs deleted: fewer than batch means none older is left (but rows other
+// transactions held). Callers loop over batches (the scheduler's retention).
 func (s *Store) PruneFinishedRuns(ctx context.Context, age time.Duration, batch int) (int64, error) {
-	res := s.db.WithContext(ctx).Exec(`DELETE FROM runs WHERE id IN (
-		SELECT id FROM runs WHERE status IN ('completed', 'failed', 'cancelled')
-		AND completed_at < now() - make_interval(secs => ?) ORDER BY completed_at LIMIT ? FOR UPDATE SKIP LOCKED)`,
-		age.Seconds(), batch)
-	if res.Error != nil {
-		return 0, fmt.Errorf("prune runs: %w", res.Error)
+	var pruned struct {
+		Runs      int64
+		Schedules string // bigint[] as text
 	}
-	err := s.db.WithContext(ctx).Exec(`DELETE FROM schedules s WHERE s.schedule_type = 'one_shot' AND NOT s.enabled
-		AND s.due_at IS NULL AND s.name LIKE 'launch-run-%'
-		AND NOT EXISTS (SELECT 1 FROM scheduled_runs sr WHERE sr.schedule_id = s.id)`).Error
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Raw(sqlPruneRuns, map[string]any{"age": age.Seconds(), "batch": batch}).Scan(&pruned).Error; err != nil {
+			return fmt.Errorf("prune runs: %w", err)
+		}
+		if pruned.Schedules == "" || pruned.Schedules == "{}" {
+			return nil
+		}
+		if err := tx.Exec(sqlPruneLaunchSchedules, pruned.Schedules).Error; err != nil {
+			return fmt.Errorf("prune launch schedules: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return res.RowsAffected, fmt.Errorf("prune launch schedules: %w", err)
+		return 0, err
 	}
-	return res.RowsAffected, nil
+	return pruned.Runs, nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -222,5 +223,137 @@ func TestTryMaintenanceLockIsExclusive(t *testing.T) {
 	again, err := st2.TryMaintenanceLock(ctx, "retention", func(context.Context) error { ran++; return nil })
 	if err != nil || !again || ran != 3 {
 		t.Fatalf("lock not released: got %v ran %d err %v", again, ran, err)
+	}
+}
+
+// A history of launched and scheduled runs is pruned batch by batch: each
+// batch takes its oldest finished runs with their jobs, attempts, artifacts,
+// LLM call counts and ScheduledRuns, and the launch schedules that belonged
+// only to them. Recent and unfinished runs stay whole; schedules people made
+// stay even when all their runs are gone, and so does a launch schedule a
+// kept run still uses (docs/DESIGN.md §10).
+func TestPruneFinishedRunsInBatches(t *testing.T) {
+	t.Parallel()
+	st := noopStore(t)
+	ctx := context.Background()
+	const day = 24 * time.Hour
+	launchName := func(run int64) string { return "launch-run-" + fmtInt(run) + "-noop" }
+
+	var launched []store.StartedJob // old launches, oldest last
+	for i, o := range []store.FinishOutcome{store.FinishCompleted, store.FinishFailed, store.FinishCancelled,
+		store.FinishCompleted, store.FinishFailed, store.FinishCompleted, store.FinishCompleted} {
+		launched = append(launched, finishedNoop(t, st, o, time.Duration(3+i)*day))
+	}
+	// A run-now of the first old launch's schedule: that schedule now has
+	// a recent run too.
+	var reused struct{ ID int64 }
+	testenv.SQL(t, st).Raw(`SELECT id FROM schedules WHERE name = ?`, launchName(launched[0].RunID)).Scan(&reused)
+	again, err := st.RunScheduleNow(ctx, reused.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimAndHandOff(t, st, "a", 100)
+	finish(t, st, "a", completed(startJobs(t, st, "a", 100)[0]))
+
+	// Schedules people made: an interval schedule with an old and a recent
+	// run, one whose only run is old, and an ended one-shot one.
+	kept := limitedSchedule(t, st, "kept", nil, nil)
+	keptJobs := fireSlots(t, st, kept, 2)
+	gone := limitedSchedule(t, st, "gone", nil, nil)
+	goneJobs := fireSlots(t, st, gone, 1)
+	past := time.Now().Add(-time.Hour)
+	once, err := st.CreateSchedule(ctx, &store.ScheduleWrite{
+		Schedule:          store.Schedule{Name: "once-off", Task: "noop", Enabled: true, ScheduleType: "one_shot", Timezone: "UTC"},
+		ExplicitNextRunAt: &past,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, st, `UPDATE schedules SET claimed_by = 't', claimed_until = now() + interval '1 minute' WHERE id = ?`, once.ID)
+	onceFired, err := st.FireSlot(ctx, "t", *once, past, nil)
+	if err != nil || onceFired.JobID == 0 {
+		t.Fatalf("one-shot did not fire: %+v, %v", onceFired, err)
+	}
+	started := startJobs(t, st, "a", 100)
+	if len(started) != 4 {
+		t.Fatalf("%d scheduled jobs started, want 4", len(started))
+	}
+	for _, j := range started {
+		finish(t, st, "a", completed(j))
+	}
+	runOf := func(job int64) int64 { return getJob(t, st, job).RunID }
+	oldScheduled := []int64{runOf(keptJobs[0]), runOf(goneJobs[0]), runOf(onceFired.JobID)}
+	mustExec(t, st, `UPDATE runs SET completed_at = now() - interval '5 days' WHERE id = ANY(?)`, store.Int64s(oldScheduled))
+
+	recent := finishedNoop(t, st, store.FinishCompleted, time.Hour)
+	running := runningNoop(t, st, "a")
+	pending := launchRun(t, st, "noop")
+	mustExec(t, st, `UPDATE runs SET completed_at = now() - interval '10 days', created_at = now() - interval '10 days' WHERE id IN (?, ?)`,
+		running.RunID, pending.ID)
+
+	var oldRuns []int64
+	for _, j := range launched {
+		oldRuns = append(oldRuns, j.RunID)
+	}
+	oldRuns = append(oldRuns, oldScheduled...)
+	var oldJobs []int64
+	testenv.SQL(t, st).Raw(`SELECT id FROM jobs WHERE run_id = ANY(?)`, store.Int64s(oldRuns)).Scan(&oldJobs)
+	if len(oldJobs) != len(oldRuns) {
+		t.Fatalf("fixture: %d jobs for %d old runs", len(oldJobs), len(oldRuns))
+	}
+
+	var batches []int64
+	for {
+		n, err := st.PruneFinishedRuns(ctx, day, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, n)
+		if n < 3 {
+			break
+		}
+	}
+	if fmt.Sprint(batches) != "[3 3 3 1]" {
+		t.Fatalf("batches pruned %v runs, want [3 3 3 1] (10 old runs)", batches)
+	}
+
+	for _, q := range []string{"runs WHERE id = ANY(?)", "jobs WHERE run_id = ANY(?)", "scheduled_runs WHERE run_id = ANY(?)",
+		"artifacts WHERE run_id = ANY(?)"} {
+		if n := countInt(t, st, "SELECT count(*) FROM "+q, store.Int64s(oldRuns)); n != 0 {
+			t.Errorf("%d rows of pruned runs left: %s", n, q)
+		}
+	}
+	for _, q := range []string{"job_attempts WHERE job_id = ANY(?)", "llm_calls WHERE job_id = ANY(?)", "artifacts WHERE job_id = ANY(?)"} {
+		if n := countInt(t, st, "SELECT count(*) FROM "+q, store.Int64s(oldJobs)); n != 0 {
+			t.Errorf("%d rows of pruned jobs left: %s", n, q)
+		}
+	}
+	for _, j := range launched[1:] {
+		if countInt(t, st, `SELECT count(*) FROM schedules WHERE name = ?`, launchName(j.RunID)) != 0 {
+			t.Errorf("launch schedule of pruned run %d left", j.RunID)
+		}
+	}
+	keptRuns := []int64{again, runOf(keptJobs[1]), recent.RunID, running.RunID, pending.ID}
+	for _, id := range keptRuns {
+		if !exists(t, st, "runs", "id", id) || !exists(t, st, "jobs", "run_id", id) || !exists(t, st, "scheduled_runs", "run_id", id) {
+			t.Errorf("run %d (recent or unfinished) not whole", id)
+		}
+	}
+	if !exists(t, st, "job_attempts", "job_id", recent.ID) || !exists(t, st, "artifacts", "job_id", recent.ID) ||
+		!exists(t, st, "llm_calls", "job_id", recent.ID) {
+		t.Error("parts of the recent run pruned")
+	}
+	for _, id := range []int64{recent.RunID, running.RunID, pending.ID} {
+		if countInt(t, st, `SELECT count(*) FROM schedules WHERE name = ?`, launchName(id)) != 1 {
+			t.Errorf("launch schedule of kept run %d pruned", id)
+		}
+	}
+	if !exists(t, st, "schedules", "id", reused.ID) {
+		t.Error("the launch schedule of a kept run-now was pruned with its old run")
+	}
+	for _, sc := range []int64{kept.ID, gone.ID, once.ID} {
+		if !exists(t, st, "schedules", "id", sc) {
+			t.Errorf("schedule %d people made was pruned", sc)
+		}
 	}
 }

@@ -8,6 +8,7 @@
 //	go run ./scripts/bench logs [-data ../shared/loghub] [-gt corrected]
 //	go run ./scripts/bench pages [-runs 100000] [-requests 40] [-limit 100ms]
 //	go run ./scripts/bench shape [-runs 20000] [-latency 300] [-replicas 4] [-clients 32] [-api-bin bin/api -scheduler-bin bin/scheduler] [-strict]  (api + scheduler processes, floors; docs/BENCHMARKS.md)
+//	go run ./scripts/bench retention [-runs 200000] [-batch 2000] [-explain]
 //
 // `make bench` runs both against a private PostgreSQL.
 package main
@@ -19,7 +20,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs|pages [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs|pages|shape|retention [flags]")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -35,8 +36,10 @@ func main() {
 		pagesMain(os.Args[2:])
 	case "shape":
 		shapeMain(os.Args[2:])
+	case "retention":
+		retentionMain(os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos, logs or pages\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos, logs, pages, shape or retention\n", os.Args[1])
 		os.Exit(2)
 	}
 }
