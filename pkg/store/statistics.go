@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// statisticsTables are the tables a burst of launches and its drain rewrite
+// wholesale. Only these names ever reach ANALYZE (identifiers cannot be
+// bound as parameters, so nothing else may be interpolated).
+var statisticsTables = []string{"runs", "jobs", "job_attempts", "schedules", "scheduled_runs"}
+
+// Planner statistics are refreshed for a table once more rows changed since
+// its last analysis than the larger of these: a floor, so small tables are
+// left to autovacuum, and a fraction of its live rows.
+const (
+	StatisticsFloor    = 1000
+	StatisticsFraction = 0.2
+)
+
+// analyzeTimeout bounds one table's ANALYZE (it reads a fixed-size sample,
+// 300 × default_statistics_target rows, whatever the table's size).
+const analyzeTimeout = 30 * time.Second
+
+// TableStatistics is what PostgreSQL's cumulative statistics say of a table.
+type TableStatistics struct {
+	Table        string
+	LiveRows     int64      // n_live_tup
+	Modified     int64      // n_mod_since_analyze
+	LastAnalyzed *time.Time // the later of last_analyze and last_autoanalyze; nil: never
+}
+
+// Stale reports whether the table's planner statistics are due for a refresh.
+func (t TableStatistics) Stale() bool {
+	return t.Modified > max(StatisticsFloor, int64(StatisticsFraction*float64(t.LiveRows)))
+}
+
+// selectTableStatistics reads the counters of the tables named in its argument,
+// resolved like every other statement of the store (search_path). The
+// counters are PostgreSQL 15's cumulative statistics: each backend flushes
+// its own at most once a second when it goes idle, and a transaction reads a
+// cached snapshot — this statement runs in a transaction of its own, so it
+// sees what has been flushed by the time it starts.
+const selectTableStatistics = `SELECT t.name AS table, u.n_live_tup AS live_rows,
+		u.n_mod_since_analyze AS modified, greatest(u.last_analyze, u.last_autoanalyze) AS last_analyzed
+	FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(name, ord)
+	JOIN pg_stat_user_tables u ON u.relid = to_regclass(t.name)
+	ORDER BY t.ord`
+
+// HotTableStatistics returns the statistics counters of the tables a burst
+// rewrites (runs, jobs, job_attempts, schedules, scheduled_runs).
+func (s *Store) HotTableStatistics(ctx context.Context) ([]TableStatistics, error) {
+	var rows []TableStatistics
+	err := s.db.WithContext(ctx).Raw(selectTableStatistics, textArray(statisticsTables)).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("table statistics: %w", err)
+	}
+	return rows, nil
+}
+
+// RefreshStatistics analyses each hot table whose rows changed since its last
+// analysis by more than max(StatisticsFloor, StatisticsFraction × its live
+// rows) — after a burst, well before autovacuum would look (once a minute,
+// after 10 % of the rows as of its last look). It returns what it read and
+// the tables it analysed. A table another process is analysing or vacuuming
+// just then is skipped (SKIP_LOCKED): the next look finds it fresh or still
+// stale. Each ANALYZE is bounded by analyzeTimeout and by ctx.
+func (s *Store) RefreshStatistics(ctx context.Context) (read []TableStatistics, analysed []string, err error) {
+	read, err = s.HotTableStatistics(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range read {
+		if !t.Stale() {
+			continue
+		}
+		if err := s.analyze(ctx, t.Table); err != nil {
+			return read, analysed, err
+		}
+		analysed = append(analysed, t.Table)
+	}
+	return read, analysed, nil
+}
+
+// analyze runs ANALYZE on one of statisticsTables, in a transaction of its
+// own whose statement_timeout bounds it on the server; the context, a little
+// longer, bounds it on the client. It goes around gorm's per-statement
+// deadline (--db-timeout), which is sized for the hot path, not for sampling
+// a large table.
+func (s *Store) analyze(ctx context.Context, table string) error {
+	if !isStatisticsTable(table) {
+		return fmt.Errorf("analyze %q: not a table whose statistics the store keeps", table)
+	}
+	ctx, cancel := context.WithTimeout(ctx, analyzeTimeout+5*time.Second)
+	defer cancel()
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("analyze %s: %w", table, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", analyzeTimeout.Milliseconds())); err != nil {
+		return fmt.Errorf("analyze %s: %w", table, err)
+	}
+	if _, err := tx.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+table); err != nil {
+		return fmt.Errorf("analyze %s: %w", table, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("analyze %s: %w", table, err)
+	}
+	return nil
+}
+
+func isStatisticsTable(name string) bool {
+	for _, t := range statisticsTables {
+		if t == name {
+			return true
+		}
+	}
+	return false
+}
