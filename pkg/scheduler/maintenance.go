@@ -31,6 +31,7 @@ func (s *Scheduler) maintain(ctx context.Context) {
 		s.lastHealth = now
 		s.goMaintenance(func(ctx context.Context) { s.exclusive(ctx, "host-health", s.cfg.HealthCheck) })
 	}
+	s.maintainStatistics(now)
 }
 
 // rescueEvery is how often a busy replica looks for expired leases.

@@ -59,6 +59,7 @@ type Scheduler struct {
 	lastRescue    time.Time
 	lastRetention time.Time
 	lastHealth    time.Time
+	statistics    statisticsState
 	idle          idleLog
 	outage        *outage.Reporter // database outages seen by the loop
 
