@@ -17,7 +17,7 @@ type TestSignals struct {
 	Rescued  testsignal.TestSignal[int64]          // this replica's maintenance rescued a job (by id) with an expired lease
 	Flushed  testsignal.TestSignal[int]            // the completer is done with a batch of this many ends (written, rejected or given up)
 
-	Maintained testsignal.TestSignal[MaintenanceSignal] // a maintenance work (retention, host-health) was attempted and is over
+	Maintained testsignal.TestSignal[MaintenanceSignal] // a maintenance work (retention, host-health, statistics) was attempted and is over
 	Pruned     testsignal.TestSignal[PrunedSignal]      // a retention pass (under the lock) is over
 	Listening  testsignal.TestSignal[struct{}]          // the LISTEN connection is up (again)
 }
