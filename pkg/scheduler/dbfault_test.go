@@ -107,6 +107,28 @@ func TestDatabaseFaultDrill(t *testing.T) {
 			}
 		}
 	}
+	// backlog queues n runs in one transaction, so that work is certainly
+	// pending when the database goes away right after (n sequential
+	// launches on a loaded machine can be drained as fast as they come).
+	backlog := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for n > 0 {
+			reqs := make([]store.LaunchRequest, n)
+			for i := range reqs {
+				reqs[i] = store.LaunchRequest{Tasks: []string{"noop"}}
+			}
+			for _, r := range st.LaunchBatch(ctx, reqs) {
+				switch {
+				case r.Err == nil:
+					launched++
+					n--
+				case !store.IsUnavailable(r.Err) || time.Now().After(deadline):
+					t.Fatalf("launch: %v", r.Err)
+				}
+			}
+		}
+	}
 	count := func(q string, args ...any) int {
 		t.Helper()
 		var n int
@@ -156,12 +178,12 @@ func TestDatabaseFaultDrill(t *testing.T) {
 	// Draining, then a fast restart with a backlog pending.
 	launch(30)
 	eventually(t, 20*time.Second, "some runs completed", func() bool { return count("runs WHERE status = 'completed'") >= 5 })
-	launch(40)
+	backlog(40)
 	cl.Restart("fast")
 	resumed("restart -m fast", time.Now())
 
 	// A crash with a backlog pending; the API answers 503 meanwhile.
-	launch(40)
+	backlog(40)
 	cl.Stop("immediate")
 	for _, r := range []struct{ method, path, body string }{
 		{"GET", "/api/runs/", ""},
