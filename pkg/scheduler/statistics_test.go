@@ -3,29 +3,11 @@ package scheduler_test
 import (
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
-
-// insertRuns writes n pending runs in one transaction whose backend flushes
-// its statistics counters before the commit returns (otherwise up to a
-// second later).
-func insertRuns(t *testing.T, st *store.Store, n int) {
-	t.Helper()
-	err := testenv.SQL(t, st).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec(`INSERT INTO runs (status) SELECT 'pending' FROM generate_series(1, ?)`, n).Error; err != nil {
-			return err
-		}
-		return tx.Exec(`SELECT pg_stat_force_next_flush()`).Error
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // analyzeCount is how many times runs was analysed by hand (not by
 // autovacuum).
@@ -44,7 +26,7 @@ func analyzeCount(t *testing.T, st *store.Store) int {
 func TestStatisticsRefreshedAfterABurst(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
-	insertRuns(t, st, 5000)
+	testenv.BurstRuns(t, st, 5000)
 	clock := scheduler.NewFakeClock(t)
 	r := startReplica(t, st, "a", tasks.Registry{"noop": tasks.Noop()}, func(c *scheduler.Config) { c.Clock = clock })
 	if !waitMaintained(t, r, "statistics") {
@@ -54,7 +36,7 @@ func TestStatisticsRefreshedAfterABurst(t *testing.T) {
 		t.Fatalf("runs analysed %d times after the first burst, want 1", n)
 	}
 
-	insertRuns(t, st, 5000)
+	testenv.BurstRuns(t, st, 5000)
 	clock.Advance(scheduler.StatisticsEvery)
 	r.Nudge()
 	if !waitMaintained(t, r, "statistics") {

@@ -5,28 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
-
-// burst inserts n rows into runs in one transaction and has its backend
-// flush its statistics counters before the commit returns
-// (pg_stat_force_next_flush, PostgreSQL 15+): a backend otherwise flushes
-// them up to a second later, when it goes idle.
-func burst(t *testing.T, st *store.Store, n int) {
-	t.Helper()
-	err := testenv.SQL(t, st).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec(`INSERT INTO runs (status) SELECT 'pending' FROM generate_series(1, ?)`, n).Error; err != nil {
-			return err
-		}
-		return tx.Exec(`SELECT pg_stat_force_next_flush()`).Error
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 func tableStatistics(t *testing.T, st *store.Store) map[string]store.TableStatistics {
 	t.Helper()
@@ -56,12 +37,12 @@ func TestRefreshStatisticsAnalysesTablesAfterABurst(t *testing.T) {
 	}
 
 	// Below the floor: nothing to do.
-	burst(t, st, store.StatisticsFloor/2)
+	testenv.BurstRuns(t, st, store.StatisticsFloor/2)
 	if _, analysed, err := st.RefreshStatistics(ctx); err != nil || len(analysed) != 0 {
 		t.Fatalf("after %d rows: analysed %v, %v; want none", store.StatisticsFloor/2, analysed, err)
 	}
 
-	burst(t, st, 5000)
+	testenv.BurstRuns(t, st, 5000)
 	read, analysed, err := st.RefreshStatistics(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -71,3 +71,20 @@ func CreateRuns(t testing.TB, st *store.Store, statuses ...domain.RunStatus) []i
 	}
 	return ids
 }
+
+// BurstRuns inserts n pending runs in one transaction whose backend flushes
+// its statistics counters before the commit returns
+// (pg_stat_force_next_flush, PostgreSQL 15+; otherwise up to a second
+// later, when it goes idle), for tests of the statistics refresh.
+func BurstRuns(t testing.TB, st *store.Store, n int) {
+	t.Helper()
+	err := SQL(t, st).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO runs (status) SELECT 'pending' FROM generate_series(1, ?)`, n).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`SELECT pg_stat_force_next_flush()`).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
