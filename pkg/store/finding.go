@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Finding is one ranked diagnosis of a log_triage job: a container that
@@ -61,12 +63,14 @@ func (s *Store) ListFindings(ctx context.Context, f FindingFilter, p ListParams)
 	if f.Since != nil {
 		q = q.Where("created_at >= ?", *f.Since)
 	}
+	// Each statement gets a session of its own: one statement's deadline
+	// (registerDeadlines) must not carry over to the next.
 	var n int64
-	if err := q.Count(&n).Error; err != nil {
+	if err := q.Session(&gorm.Session{}).Count(&n).Error; err != nil {
 		return nil, 0, fmt.Errorf("count findings: %w", err)
 	}
 	var out []Finding
-	err := q.Order("created_at DESC, run_id DESC, rank ASC, id ASC").Limit(p.Limit).Offset(p.Offset).Find(&out).Error
+	err := q.Session(&gorm.Session{}).Order("created_at DESC, run_id DESC, rank ASC, id ASC").Limit(p.Limit).Offset(p.Offset).Find(&out).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("list findings: %w", err)
 	}

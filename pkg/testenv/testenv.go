@@ -64,8 +64,11 @@ func NewStore(t testing.TB) *store.Store {
 	return st
 }
 
+// openStore opens a test store with the api's and scheduler's default
+// statement deadline (--db-timeout 5s), so tests run the statements under
+// the same per-statement contexts as production.
 func openStore(u string) (*store.Store, error) {
-	return store.Open(context.Background(), u, store.Options{MaxConns: 16})
+	return store.Open(context.Background(), u, store.Options{MaxConns: 16, StatementTimeout: 5 * time.Second})
 }
 
 // ExampleStore is NewStore for Examples, which have no *testing.T: a store
