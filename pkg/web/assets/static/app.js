@@ -14,15 +14,22 @@
   // Live sections carry data-live-refresh: "*" (any run) or run ids
   // separated by spaces. A matching event re-fetches this page and swaps
   // the sections in (at most once a second).
-  var pending = false, last = 0;
+  // An event that arrives while a refresh is in flight asks for another
+  // one after it: the fetch in flight may have read the page before that
+  // change was committed.
+  var pending = false, again = false, last = 0;
   function wants(el, ev) {
     var v = el.getAttribute("data-live-refresh");
     if (ev.all || v === "*") { return true; }
     var ids = v.split(/\s+/);
     return ev.runs.some(function (r) { return ids.indexOf(String(r.id)) >= 0; });
   }
+  function done() {
+    pending = false;
+    if (again) { again = false; refresh(); }
+  }
   function refresh() {
-    if (pending) { return; }
+    if (pending) { again = true; return; }
     pending = true;
     var wait = Math.max(0, 1000 - (Date.now() - last));
     setTimeout(function () {
@@ -30,16 +37,16 @@
       fetch(location.href, { headers: { "X-Live": "1" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
-          pending = false;
-          if (!html) { return; }
+          if (!html) { done(); return; }
           var doc = new DOMParser().parseFromString(html, "text/html");
           document.querySelectorAll("[data-live-refresh][id]").forEach(function (el) {
             var fresh = doc.getElementById(el.id);
             if (fresh) { el.replaceWith(fresh); localTimes(fresh); }
           });
           document.dispatchEvent(new Event("cyberbrain:refreshed"));
+          done();
         })
-        .catch(function () { pending = false; });
+        .catch(done);
     }, wait);
   }
   function apply(ev) {
