@@ -126,9 +126,7 @@ func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish)
 	}
 	if len(res.Accepted) > 0 {
 		s.Wake() // capacity freed: deferred jobs may start
-		for _, a := range res.Accepted {
-			s.RunsChanged(a.RunID)
-		}
+		announce(s, res.Accepted, func(a FinishedJob) int64 { return a.RunID })
 	}
 	return res, nil
 }

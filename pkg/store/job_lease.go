@@ -119,9 +119,7 @@ func (s *Store) rescue(ctx context.Context, where string, args []any, limit int,
 	}
 	if len(out) > 0 {
 		s.Wake()
-		for _, r := range out {
-			s.RunsChanged(r.RunID)
-		}
+		announce(s, out, func(r Rescued) int64 { return r.RunID })
 	}
 	return out, nil
 }

@@ -59,7 +59,7 @@ func (s *Store) StartFreeJobs(ctx context.Context, claimant string, ttl time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("start jobs: %w", err)
 	}
-	s.startedChanged(out)
+	announce(s, out, func(j StartedJob) int64 { return j.RunID })
 	return out, nil
 }
 
@@ -108,13 +108,4 @@ func lockRuns(tx *gorm.DB, runIDs []int64) ([]Run, error) {
 	var locked []Run
 	err := tx.Raw(`SELECT * FROM runs WHERE id = ANY(?) ORDER BY id FOR UPDATE`, Int64s(runIDs)).Scan(&locked).Error
 	return locked, err
-}
-
-// startedChanged announces the runs of started jobs (live views).
-func (s *Store) startedChanged(started []StartedJob) {
-	ids := make([]int64, len(started))
-	for i, j := range started {
-		ids[i] = j.RunID
-	}
-	s.RunsChanged(ids...)
 }

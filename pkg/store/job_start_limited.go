@@ -61,7 +61,7 @@ func (s *Store) StartLimitedJobs(ctx context.Context, claimant string, ttl time.
 	if err != nil {
 		return nil, fmt.Errorf("start limited jobs: %w", err)
 	}
-	s.startedChanged(out)
+	announce(s, out, func(j StartedJob) int64 { return j.RunID })
 	return out, nil
 }
 

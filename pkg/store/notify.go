@@ -20,6 +20,16 @@ func (s *Store) Wake() { s.notifier.wake() }
 // these runs or their jobs changed, for live views. It never blocks.
 func (s *Store) RunsChanged(ids ...int64) { s.notifier.changed(ids) }
 
+// announce says that the runs of items changed (RunsChanged with each
+// item's run id).
+func announce[T any](s *Store, items []T, runID func(T) int64) {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = runID(it)
+	}
+	s.RunsChanged(ids...)
+}
+
 // maxListedRuns bounds a cyberbrain_runs payload (Postgres allows 8000
 // bytes); beyond it the payload is "*", "many runs changed".
 const maxListedRuns = 400
