@@ -102,7 +102,7 @@ func launchOptionalID(s string) (*int64, error) {
 // launchChoices loads what the form offers: enabled tasks, directives and
 // worker hosts.
 func (u *UI) launchChoices(c echo.Context, p *launchPage) error {
-	defs, err := u.runTaskDefs(c)
+	defs, err := listAll(c.Request().Context(), byName(store.MaxPageSize), u.st.ListTasks)
 	if err != nil {
 		return err
 	}
@@ -111,13 +111,9 @@ func (u *UI) launchChoices(c echo.Context, p *launchPage) error {
 			p.Tasks = append(p.Tasks, d)
 		}
 	}
-	if p.Directives, err = u.runDirectives(c); err != nil {
+	if p.Directives, err = listAll(c.Request().Context(), byName(runDirectiveChoices), u.st.ListDirectives); err != nil {
 		return err
 	}
-	hosts, err := u.st.ListWorkerHosts(c.Request().Context(), store.ListParams{Limit: store.MaxPageSize, Ordering: "name"})
-	if err != nil {
-		return err
-	}
-	p.Hosts, err = hosts.All(c.Request().Context())
+	p.Hosts, err = listAll(c.Request().Context(), byName(store.MaxPageSize), u.st.ListWorkerHosts)
 	return err
 }

@@ -47,7 +47,7 @@ func (u *UI) runList(c echo.Context) error {
 	}
 	p := runsPage{Statuses: domain.RunStatuses, Status: string(q.Status), Task: q.Task,
 		Filtered: q.Status != "" || q.Task != "" || q.DirectiveID != nil}
-	if p.Tasks, err = u.runTaskDefs(c); err != nil {
+	if p.Tasks, err = listAll(c.Request().Context(), byName(store.MaxPageSize), u.st.ListTasks); err != nil {
 		return err
 	}
 	if q.Task != "" && !runHasTask(p.Tasks, q.Task) {
@@ -62,7 +62,7 @@ func (u *UI) runList(c echo.Context) error {
 			return err
 		}
 	}
-	if p.Directives, err = u.runDirectives(c); err != nil {
+	if p.Directives, err = listAll(c.Request().Context(), byName(runDirectiveChoices), u.st.ListDirectives); err != nil {
 		return err
 	}
 	page, err := u.st.ListRunPage(ctx, q)
@@ -145,23 +145,5 @@ func runHasTask(defs []store.TaskDefinition, key string) bool {
 	return false
 }
 
-// runTaskDefs lists every task definition (a handful), by name.
-func (u *UI) runTaskDefs(c echo.Context) ([]store.TaskDefinition, error) {
-	page, err := u.st.ListTasks(c.Request().Context(), store.ListParams{Limit: store.MaxPageSize, Ordering: "name"})
-	if err != nil {
-		return nil, err
-	}
-	return page.All(c.Request().Context())
-}
-
 // runDirectiveChoices bounds the directives the forms offer.
 const runDirectiveChoices = 500
-
-// runDirectives lists the directives the forms offer, by name.
-func (u *UI) runDirectives(c echo.Context) ([]store.Directive, error) {
-	page, err := u.st.ListDirectives(c.Request().Context(), store.ListParams{Limit: runDirectiveChoices, Ordering: "name"})
-	if err != nil {
-		return nil, err
-	}
-	return page.All(c.Request().Context())
-}

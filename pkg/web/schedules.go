@@ -118,26 +118,18 @@ func (u *UI) scheduleNew(c echo.Context) error {
 // scheduleFormOptions loads the form's choices: tasks, directives, hosts.
 func (u *UI) scheduleFormOptions(ctx context.Context, f *scheduleForm) error {
 	var err error
-	p := store.ListParams{Limit: store.MaxPageSize, Ordering: "name"}
-	if f.Tasks, err = scheduleListAll(ctx, p, u.st.ListTasks); err != nil {
+	p := byName(store.MaxPageSize)
+	if f.Tasks, err = listAll(ctx, p, u.st.ListTasks); err != nil {
 		return err
 	}
-	if f.Directives, err = scheduleListAll(ctx, p, u.st.ListDirectives); err != nil {
+	if f.Directives, err = listAll(ctx, p, u.st.ListDirectives); err != nil {
 		return err
 	}
-	if f.Hosts, err = scheduleListAll(ctx, p, u.st.ListWorkerHosts); err != nil {
+	if f.Hosts, err = listAll(ctx, p, u.st.ListWorkerHosts); err != nil {
 		return err
 	}
 	f.Zones = scheduleZones
 	return nil
-}
-
-func scheduleListAll[T any](ctx context.Context, p store.ListParams, list func(context.Context, store.ListParams) (*store.PageRows[T], error)) ([]T, error) {
-	page, err := list(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return page.All(ctx)
 }
 
 // scheduleCreate stores the posted schedule and shows it, or shows the form
