@@ -32,12 +32,7 @@ func TestEveryPage(t *testing.T) {
 		e.b.Do(t, 10*time.Second, testenv.ColorScheme(scheme))
 		for _, p := range pages {
 			visit(t, e, p)
-			if shots != "" {
-				png := testenv.Get(t, e.b, 20*time.Second, chromedp.FullScreenshot(100))
-				if err := os.WriteFile(filepath.Join(shots, p.name+"-"+scheme+".png"), png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			shoot(t, e, shots, p.name+"-"+scheme)
 		}
 	}
 	e.b.Do(t, 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
@@ -48,6 +43,19 @@ func TestEveryPage(t *testing.T) {
 		if over {
 			t.Errorf("%s: wider than a phone's screen (sideways scrolling)", p.path)
 		}
+		shoot(t, e, shots, p.name+"-phone")
+	}
+}
+
+// shoot saves the page's screenshot as dir/name.png (nothing when dir is "").
+func shoot(t *testing.T, e *env, dir, name string) {
+	t.Helper()
+	if dir == "" {
+		return
+	}
+	png := testenv.Get(t, e.b, 20*time.Second, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
