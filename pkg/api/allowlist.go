@@ -2,12 +2,9 @@ package api
 
 import (
 	"encoding/json"
-	"regexp"
 
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
-
-var containerIDRe = regexp.MustCompile(`^[0-9a-f]{0,64}$`)
 
 // allowlistInput is a container allow-list create/edit body.
 type allowlistInput struct {
@@ -56,14 +53,8 @@ func (in *allowlistInput) apply(e *store.ContainerAllowlistEntry, full bool) err
 		b, _ := json.Marshal(tags)
 		e.Tags = b
 	}
-	if len(e.ContainerName) > 255 {
-		bad("container_name", "must be at most 255 characters")
-	}
-	if !containerIDRe.MatchString(e.ContainerID) {
-		bad("container_id", "must be a lower-case hex id or id prefix (at most 64)")
-	}
-	if e.ContainerName == "" && e.ContainerID == "" {
-		bad("container_name", "give container_name and/or container_id")
+	for f, msgs := range store.ValidateAllowlistEntry(e) {
+		fields[f] = append(fields[f], msgs...)
 	}
 	if len(fields) > 0 {
 		return badRequest(fields, "invalid allow-list entry")

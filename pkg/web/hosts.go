@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -188,8 +187,6 @@ func (u *UI) hostCheck(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/hosts/"+strconv.FormatInt(h.ID, 10))
 }
 
-var containerIDRe = regexp.MustCompile(`^[0-9a-f]{0,64}$`)
-
 // parse checks the form the way the API checks an allow-list body.
 func (f *allowForm) parse(c echo.Context) (store.ContainerAllowlistEntry, bool) {
 	f.ContainerName = strings.TrimSpace(c.FormValue("container_name"))
@@ -203,21 +200,16 @@ func (f *allowForm) parse(c echo.Context) (store.ContainerAllowlistEntry, bool) 
 			tags = append(tags, t)
 		}
 	}
-	switch {
-	case f.ContainerName == "" && f.ContainerID == "":
-		f.Errors["container_name"] = "Give a container name, an id, or both."
-	case len(f.ContainerName) > 255:
-		f.Errors["container_name"] = "At most 255 characters."
-	}
-	if !containerIDRe.MatchString(f.ContainerID) {
-		f.Errors["container_id"] = "A container id is hexadecimal (0-9, a-f), at most 64 characters; a prefix is fine."
+	b, _ := json.Marshal(tags)
+	e := store.ContainerAllowlistEntry{ContainerName: f.ContainerName, ContainerID: f.ContainerID,
+		Description: f.Description, Enabled: true, Tags: b}
+	for field, msgs := range store.ValidateAllowlistEntry(&e) {
+		f.Errors[field] = strings.Join(msgs, "; ")
 	}
 	if len(f.Description) > 2000 {
 		f.Errors["description"] = "At most 2000 characters."
 	}
-	b, _ := json.Marshal(tags)
-	return store.ContainerAllowlistEntry{ContainerName: f.ContainerName, ContainerID: f.ContainerID,
-		Description: f.Description, Enabled: true, Tags: b}, len(f.Errors) == 0
+	return e, len(f.Errors) == 0
 }
 
 // hostAllowAdd adds an entry to the host's allow-list.
