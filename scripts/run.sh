@@ -70,6 +70,7 @@ while :; do
   curl -fsS --max-time 2 "http://$addr/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+echo "make run: dashboard at http://$addr/ (the REST API under http://$addr/api/)"
 "$BIN/scheduler" "$@" 9>&- &
 sched=$!
 pids+=("$sched")
