@@ -2,6 +2,7 @@ package deployments
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +110,31 @@ func containerLogs(cli *client.Client, id string) string {
 		out.WriteString("\n(log read error: " + err.Error() + ")")
 	}
 	return out.String()
+}
+
+// logsContain follows a container's logs until a line holds want (true) or
+// timeout passes (false, with what was read). The engine copies a
+// container's output to its log asynchronously, so a line the program wrote
+// before answering a request may reach the log a moment later.
+func logsContain(cli *client.Client, id, want string, timeout time.Duration) (bool, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	if err != nil {
+		return false, "(logs unavailable: " + err.Error() + ")"
+	}
+	defer rc.Close()
+	pr, pw := io.Pipe()
+	go func() { _, err := stdcopy.StdCopy(pw, pw, rc); pw.CloseWithError(err) }()
+	var seen strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), want) {
+			return true, seen.String()
+		}
+	}
+	return false, seen.String()
 }
 
 // waitExit waits for a container to exit and returns its exit code.

@@ -49,7 +49,7 @@ func TestAPIBinaryRunsAloneInScratchImage(t *testing.T) {
 	if cur == 0 || cur != latest {
 		t.Fatalf("container left the schema at version %d, latest is %d", cur, latest)
 	}
-	if logs := containerLogs(cli, id); !strings.Contains(logs, "API listening") {
+	if ok, logs := logsContain(cli, id, "API listening", 10*time.Second); !ok {
 		t.Errorf("container logs lack the listening line:\n%s", logs)
 	}
 
