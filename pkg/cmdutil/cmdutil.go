@@ -156,6 +156,7 @@ type Common struct {
 	MaxConns    int
 	DBTimeout   time.Duration
 	DBWait      time.Duration
+	PprofAddr   string
 }
 
 // Register declares the common flags: the database and logging ones on
@@ -170,6 +171,8 @@ func (c *Common) Register(persistent, local *pflag.FlagSet, maxConns int) {
 		"deadline of every database statement and API request; past it the API answers 503")
 	DurationFlag(local, &c.DBWait, "db-wait", 60*time.Second,
 		"at start, how long to wait for the database to come up, retrying with backoff (0: fail at once)")
+	local.StringVar(&c.PprofAddr, "pprof-addr", "",
+		"serve Go's profiles (/debug/pprof/) on this address for performance work (empty: off; keep it on loopback)")
 }
 
 // Check validates the common flags.
@@ -184,6 +187,7 @@ func (c *Common) Check(ck *Checks) {
 	ck.Duration("db-timeout", c.DBTimeout, 100*time.Millisecond, 30*time.Second,
 		"shorter fails healthy statements; longer keeps clients waiting past the HTTP write timeout")
 	ck.Duration("db-wait", c.DBWait, 0, 0, "")
+	ck.Addr("pprof-addr", c.PprofAddr, true)
 }
 
 // Execute runs a binary's root command: flags not given are read from their
@@ -221,6 +225,12 @@ func (c *Common) Boot(ctx context.Context) (*Process, error) {
 		return nil, err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	if c.PprofAddr != "" {
+		if err := servePprof(ctx, c.PprofAddr, log); err != nil {
+			stop()
+			return nil, err
+		}
+	}
 	st, err := c.openStore(ctx, log)
 	if err != nil {
 		stop()

@@ -49,6 +49,7 @@ type shapeConfig struct {
 	interval                string
 	strict, keepLogs        bool
 	statements              int
+	profiles                string
 }
 
 func shapeMain(args []string) {
@@ -69,6 +70,7 @@ func shapeMain(args []string) {
 	fs.BoolVar(&c.strict, "strict", false, "exit 1 when a bar misses its target")
 	fs.IntVar(&c.statements, "statements", 12, "print this many top statements of the drain from pg_stat_statements, when the server preloads it (0: off)")
 	fs.BoolVar(&c.keepLogs, "keep-logs", false, "keep the processes' log folder")
+	fs.StringVar(&c.profiles, "profiles", "", "write CPU profiles of the api over the burst and of scheduler-0 over the drain into this folder, and print their top functions (empty: off)")
 	_ = fs.Parse(args)
 	if c.admin == "" {
 		fail(fmt.Errorf("set -database-url or DATABASE_URL"))
@@ -141,8 +143,9 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 	if err != nil {
 		return res, err
 	}
-	api, err := startProc(logDir, "api", c.apiBin, "--database-url", dbURL, "--addr", addr,
-		"--max-conns", strconv.Itoa(c.apiConns))
+	prof := newProfiler(c.profiles)
+	api, err := startProc(logDir, "api", c.apiBin, prof.args("api", "--database-url", dbURL, "--addr", addr,
+		"--max-conns", strconv.Itoa(c.apiConns))...)
 	if err != nil {
 		return res, err
 	}
@@ -164,7 +167,10 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 
 	// 1. The burst, no replica running yet.
 	lc := newLauncher(target, c.clients)
-	if res.launches, err = lc.burst(c.runs, "product"); err != nil {
+	stopAPI := prof.start("api", "burst")
+	res.launches, err = lc.burst(c.runs, "product")
+	stopAPI()
+	if err != nil {
 		return res, err
 	}
 
@@ -172,16 +178,19 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 	statements := c.statements > 0 && resetStatements(ctx, db)
 	for i := 0; i < c.replicas; i++ {
 		name := fmt.Sprintf("scheduler-%d", i)
-		p, err := startProc(logDir, name, c.schedBin, "--database-url", dbURL, "--claimant", "bench-"+name,
+		p, err := startProc(logDir, name, c.schedBin, prof.args(name, "--database-url", dbURL, "--claimant", "bench-"+name,
 			"--interval", c.interval, "--max-claim", strconv.Itoa(c.maxClaim),
-			"--max-concurrent", strconv.Itoa(c.maxConcurrent), "--max-conns", strconv.Itoa(c.schedConns))
+			"--max-concurrent", strconv.Itoa(c.maxConcurrent), "--max-conns", strconv.Itoa(c.schedConns))...)
 		if err != nil {
 			return res, err
 		}
 		procs = append(procs, p)
 	}
 	total := int64(c.runs + warmup)
-	if err := waitFinished(ctx, db, procs, total, 10*time.Minute); err != nil {
+	stopSched := prof.start("scheduler-0", "drain")
+	err = waitFinished(ctx, db, procs, total, 10*time.Minute)
+	stopSched()
+	if err != nil {
 		return res, err
 	}
 	n, took, err := drainRate(ctx, db)
@@ -193,6 +202,7 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 	if statements {
 		printStatements(ctx, db, c.statements)
 	}
+	prof.print()
 
 	// 3. Launch → running, the replicas idle.
 	if err := waitListening(ctx, db, procs[1:], c.replicas, 30*time.Second); err != nil {
