@@ -11,8 +11,9 @@ import (
 )
 
 // When the replica's connections break between a claim's commit and its
-// hand-off, the claimed schedules are released, so the run starts at the next
-// pass instead of waiting out the claim TTL (a minute here).
+// hand-off, the claimed schedules are released, so the slot's run starts at
+// the next pass instead of waiting out the claim TTL (a minute here). (A
+// launch has no such gap: StartDue claims and starts in one statement.)
 func TestBrokenConnectionAfterClaimDoesNotStrandTheSchedule(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
@@ -30,9 +31,13 @@ func TestBrokenConnectionAfterClaimDoesNotStrandTheSchedule(t *testing.T) {
 				WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&terminated)
 		})
 	})
-	runID := launchNoop(t, st, 1)[0]
-	waitFor(t, 15*time.Second, "run completed", func() bool {
-		return countWhere(t, st, "runs WHERE id = ? AND status = 'completed'", runID) == 1
+	if err := admin.Exec(`INSERT INTO schedules (name, task, schedule_type, interval_minutes, next_run_at, due_at)
+		VALUES ('hourly', 'noop', 'interval', 60, now() - interval '1 minute', now() - interval '1 minute')`).Error; err != nil {
+		t.Fatal(err)
+	}
+	st.Wake() // a schedule written by SQL sends no NOTIFY of its own
+	waitFor(t, 15*time.Second, "the slot's run completed", func() bool {
+		return countWhere(t, st, "runs WHERE status = 'completed'") == 1
 	}, flushed(r)...)
 	if terminated == 0 {
 		t.Fatal("the fault was not injected: no backend terminated")

@@ -108,72 +108,69 @@ type passResult struct {
 
 func (r passResult) idle() bool { return r.claimed == 0 && r.started == 0 }
 
-// pass claims due schedules, hands their work to execution and starts as
-// many ready jobs as this replica has room for.
+// pass claims due schedules — starting launched work at once, handing the
+// rest to execution, firing due slots — and starts as many ready jobs as this
+// replica has room for.
 func (s *Scheduler) pass(ctx context.Context) (passResult, error) {
 	var res passResult
 	if s.paused.Load() {
 		return res, nil
 	}
-	s.maintain(ctx)
+	// Maintenance (rescue, retention, statistics) after the claim: a wake-up
+	// for a launch should not wait behind it.
+	defer s.maintain(ctx)
 	free := s.cfg.MaxConcurrent - s.Running()
 	if free <= 0 {
 		return res, nil // claims stop while this replica is full
 	}
-	var err error
-	if res.claimed, err = s.claimSchedules(ctx); err != nil {
+	limits, err := s.loadLimits(ctx)
+	if err != nil {
 		return res, err
 	}
-	if res.started, err = s.startJobs(ctx, free); err != nil {
+	claimed, started, err := s.claimDue(ctx, free, limits)
+	if err != nil {
 		return res, err
 	}
-	res.full = res.claimed == s.cfg.MaxClaim || res.started == free
+	if rest := free - started; rest > 0 {
+		more, err := s.startJobs(ctx, rest, limits)
+		started += more
+		if err != nil {
+			return res, err
+		}
+	}
+	res.claimed, res.started = claimed, started
+	res.full = claimed == s.cfg.MaxClaim || started == free
 	return res, nil
 }
 
-// claimSchedules claims due schedules and hands their work to execution; it
-// returns how many it claimed.
-func (s *Scheduler) claimSchedules(ctx context.Context) (int, error) {
-	claimed, err := s.st.ClaimSchedules(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, s.cfg.MaxClaim)
+// claimDue is the claim step (store.ClaimDue, one statement): launched work
+// starts at once, up to free jobs; due slots are leased, then fired. It
+// returns how many schedules it took and jobs it started.
+func (s *Scheduler) claimDue(ctx context.Context, free int, limits store.Limits) (int, int, error) {
+	c, err := s.st.ClaimDue(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, s.cfg.MaxClaim, free, limits)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	metrics.ClaimTick(len(claimed))
-	if len(claimed) == 0 {
-		return 0, nil
+	metrics.ClaimTick(len(c.Names))
+	if len(c.Names) == 0 {
+		return 0, 0, nil
 	}
-	names := make([]string, len(claimed))
-	ids := make([]int64, len(claimed))
-	var release []int64
-	var slots []store.ClaimedSchedule
-	for i, c := range claimed {
-		names[i], ids[i] = c.Name, c.ID
-		if c.SlotDue() {
-			slots = append(slots, c)
-		} else {
-			release = append(release, c.ID)
-		}
-	}
-	shown := names[:min(len(names), maxLoggedNames)]
-	s.log.Info(claimedLine(names), zap.Int("claimed", len(names)), zap.Strings("schedules", shown))
-	if hook := s.afterClaim.Load(); hook != nil {
-		(*hook)()
-	}
-	handed, err := s.st.HandOffPending(ctx, s.cfg.Claimant, ids, release)
-	if err != nil {
-		s.releaseClaims(ctx, ids)
-		return 0, err
-	}
-	for _, h := range handed {
+	shown := c.Names[:min(len(c.Names), maxLoggedNames)]
+	s.log.Info(claimedLine(c.Names), zap.Int("claimed", len(c.Names)), zap.Strings("schedules", shown))
+	for _, h := range c.Handoffs {
 		s.log.Info(fmt.Sprintf("Schedule %d (%s) has existing run %d, executing...", h.ScheduleID, h.ScheduleName, h.RunID),
 			zap.Int64("schedule_id", h.ScheduleID), zap.String("schedule", h.ScheduleName),
 			zap.Int64("run_id", h.RunID), zap.Int64("job_id", h.JobID))
 	}
-	for _, c := range slots {
-		s.fire(ctx, c)
+	s.launchAll(c.Started)
+	if hook := s.afterClaim.Load(); hook != nil && len(c.Slots) > 0 {
+		(*hook)()
 	}
-	s.TestSignals.Claimed.Signal(len(claimed))
-	return len(claimed), nil
+	for _, sc := range c.Slots {
+		s.fire(ctx, sc)
+	}
+	s.TestSignals.Claimed.Signal(len(c.Names))
+	return len(c.Names), len(c.Started), nil
 }
 
 // releaseClaims gives back schedules whose claim committed but whose work
@@ -234,11 +231,7 @@ func (s *Scheduler) fire(ctx context.Context, c store.ClaimedSchedule) {
 
 // startJobs starts ready jobs: first those concurrency limits concern (under
 // advisory locks), then the rest, in FIFO order.
-func (s *Scheduler) startJobs(ctx context.Context, free int) (int, error) {
-	limits, err := s.loadLimits(ctx)
-	if err != nil {
-		return 0, err
-	}
+func (s *Scheduler) startJobs(ctx context.Context, free int, limits store.Limits) (int, error) {
 	var started []store.StartedJob
 	if limits.Any() {
 		lim, err := s.st.StartLimitedJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, free, limits)
@@ -250,15 +243,21 @@ func (s *Scheduler) startJobs(ctx context.Context, free int) (int, error) {
 	if rest := free - len(started); rest > 0 {
 		more, err := s.st.StartFreeJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, rest, limits)
 		if err != nil {
+			s.launchAll(started)
 			return len(started), err
 		}
 		started = append(started, more...)
 	}
+	s.launchAll(started)
+	return len(started), nil
+}
+
+// launchAll executes jobs this replica has just started.
+func (s *Scheduler) launchAll(started []store.StartedJob) {
 	for _, j := range started {
 		s.launch(j)
 		s.TestSignals.Started.Signal(j.ID)
 	}
-	return len(started), nil
 }
 
 // loadLimits caches which keys have concurrency limits for a moment.

@@ -49,7 +49,7 @@ type Scheduler struct {
 	clearing atomic.Bool
 	paused   atomic.Bool
 
-	afterClaim atomic.Pointer[func()] // test hook: runs between a claim's commit and its hand-off
+	afterClaim atomic.Pointer[func()] // test hook: runs between a claim's commit and the firing of its due slots
 
 	limitsMu     sync.Mutex
 	limits       store.Limits

@@ -55,7 +55,7 @@ func TestStatementTimeoutBoundsWorkOnAFrozenServer(t *testing.T) {
 		},
 		"ping":  func() error { return st.Ping(ctx) },
 		"list":  func() error { _, err := st.ListDirectives(ctx, store.ListParams{Limit: 10}); return err },
-		"claim": func() error { _, err := st.ClaimSchedules(ctx, "r1", time.Minute, 5); return err },
+		"claim": func() error { _, err := st.ClaimDue(ctx, "r1", time.Minute, 5, 5, store.Limits{}); return err },
 	}
 	for name, op := range ops {
 		start := time.Now()

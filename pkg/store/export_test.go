@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// SQLClaimSchedules exposes the claim statement to the plan test.
-var SQLClaimSchedules = sqlClaimSchedules
+// SQLClaimDue exposes the claim statement to the plan test.
+var SQLClaimDue = sqlClaimDue
 
 // Sleep holds one pooled connection for d (the idle-release test opens
 // several connections at once with it).

@@ -46,9 +46,8 @@ func fireSlots(t *testing.T, st *store.Store, sc *store.Schedule, n int) []int64
 		jobs = append(jobs, int64(countInt(t, st, `SELECT id FROM jobs WHERE run_id = ?`, runID)))
 	}
 	if n > 1 {
-		mustExec(t, st, `UPDATE schedules SET claimed_by = 'fire-slots', claimed_until = now() + interval '1 minute' WHERE id = ?`, sc.ID)
-		if _, err := st.HandOffPending(ctx, "fire-slots", []int64{sc.ID}, []int64{sc.ID}); err != nil {
-			t.Fatal(err)
+		if c := claimAll(t, st, "fire-slots", 100); len(c.Handoffs) != n-1 || len(c.Started) != 0 {
+			t.Fatalf("claim handed off %d run-nows and started %d, want %d and 0", len(c.Handoffs), len(c.Started), n-1)
 		}
 	}
 	return jobs

@@ -52,32 +52,12 @@ func launchRun(t *testing.T, st *store.Store, tasks ...string) *store.RunDetail 
 	return d
 }
 
-// claimAndHandOff does a replica's claim step (pkg/scheduler/loop.go):
-// claim due schedules, hand off their pending runs, release those whose own
-// slot is not due. It returns the hand-offs.
+// claimAndHandOff does a replica's claim step (store.ClaimDue) without
+// starting anything: launches and run-nows are handed off, due slots leased.
+// It returns the hand-offs.
 func claimAndHandOff(t *testing.T, st *store.Store, claimant string, max int) []store.Handoff {
 	t.Helper()
-	ctx := context.Background()
-	claimed, err := st.ClaimSchedules(ctx, claimant, leaseTTL, max)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(claimed) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(claimed))
-	var release []int64
-	for i, c := range claimed {
-		ids[i] = c.ID
-		if !c.SlotDue() {
-			release = append(release, c.ID)
-		}
-	}
-	h, err := st.HandOffPending(ctx, claimant, ids, release)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return claimAll(t, st, claimant, max).Handoffs
 }
 
 // startJobs does a replica's start step: limited jobs first, then the rest.

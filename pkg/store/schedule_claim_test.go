@@ -10,9 +10,16 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
+// claim runs a claim that starts nothing and returns the schedules leased
+// for their due slot.
 func claim(t *testing.T, st *store.Store, claimant string, max int) []store.ClaimedSchedule {
 	t.Helper()
-	c, err := st.ClaimSchedules(context.Background(), claimant, leaseTTL, max)
+	return claimAll(t, st, claimant, max).Slots
+}
+
+func claimAll(t *testing.T, st *store.Store, claimant string, max int) *store.Claim {
+	t.Helper()
+	c, err := st.ClaimDue(context.Background(), claimant, leaseTTL, max, 0, store.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +35,18 @@ func getSchedule(t *testing.T, st *store.Store, id int64) store.Schedule {
 	return sc
 }
 
+// dueSchedules creates n recurring schedules whose slot is due.
+func dueSchedules(t *testing.T, st *store.Store, prefix string, n int) []*store.Schedule {
+	t.Helper()
+	out := make([]*store.Schedule, n)
+	for i := range out {
+		out[i] = limitedSchedule(t, st, prefix+fmtInt(int64(i)), nil, nil)
+		mustExec(t, st, `UPDATE schedules SET next_run_at = now() - make_interval(mins => 60 - ?), due_at = now() - make_interval(mins => 60 - ?)
+			WHERE id = ?`, i, i, out[i].ID)
+	}
+	return out
+}
+
 // Two replicas claiming at once never get the same due schedule, and
 // between them claim every one.
 func TestConcurrentClaimsNeverShareASchedule(t *testing.T) {
@@ -35,9 +54,7 @@ func TestConcurrentClaimsNeverShareASchedule(t *testing.T) {
 	st := noopStore(t)
 	st2 := secondHandle(t, st)
 	const n = 40
-	for i := 0; i < n; i++ {
-		launchRun(t, st, "noop")
-	}
+	dueSchedules(t, st, "s", n)
 	var wg sync.WaitGroup
 	got := make([][]store.ClaimedSchedule, 2)
 	for i, s := range []*store.Store{st, st2} {
@@ -45,15 +62,15 @@ func TestConcurrentClaimsNeverShareASchedule(t *testing.T) {
 		go func(i int, s *store.Store) {
 			defer wg.Done()
 			for {
-				c, err := s.ClaimSchedules(context.Background(), []string{"a", "b"}[i], leaseTTL, 3)
+				c, err := s.ClaimDue(context.Background(), []string{"a", "b"}[i], leaseTTL, 3, 0, store.Limits{})
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if len(c) == 0 {
+				if len(c.Names) == 0 {
 					return
 				}
-				got[i] = append(got[i], c...)
+				got[i] = append(got[i], c.Slots...)
 			}
 		}(i, s)
 	}
@@ -66,8 +83,8 @@ func TestConcurrentClaimsNeverShareASchedule(t *testing.T) {
 				t.Errorf("schedule %d claimed by %s and %s", c.ID, prev, me)
 			}
 			owner[c.ID] = me
-			if c.ClaimedBy != me || c.PendingRuns != 1 {
-				t.Errorf("claim of %d: claimed_by %q pending_runs %d", c.ID, c.ClaimedBy, c.PendingRuns)
+			if c.ClaimedBy != me {
+				t.Errorf("claim of %d: claimed_by %q", c.ID, c.ClaimedBy)
 			}
 		}
 	}
@@ -80,28 +97,29 @@ func TestConcurrentClaimsNeverShareASchedule(t *testing.T) {
 }
 
 // A claim takes at most max schedules, oldest due first, skips schedules
-// whose lease has not expired, and takes them again once it has.
+// whose lease has not expired, and takes them again once it has. A launch's
+// schedule is taken but not leased: its job is handed off and the schedule
+// released in the same statement.
 func TestClaimRespectsMaxAndLeases(t *testing.T) {
 	t.Parallel()
 	st := noopStore(t)
-	var runs []*store.RunDetail
-	for i := 0; i < 3; i++ {
-		runs = append(runs, launchRun(t, st, "noop"))
-	}
+	launchRun(t, st, "noop")
+	sc := dueSchedules(t, st, "s", 3)
 	a := claim(t, st, "a", 2)
-	if len(a) != 2 || a[0].Name != "launch-run-"+fmtInt(runs[0].ID)+"-noop" || a[1].Name != "launch-run-"+fmtInt(runs[1].ID)+"-noop" {
-		t.Fatalf("a claimed %+v, want the two oldest launch schedules", a)
+	if len(a) != 2 || a[0].ID != sc[0].ID || a[1].ID != sc[1].ID {
+		t.Fatalf("a claimed %+v, want the two oldest due schedules", a)
 	}
 	now := dbNow(t, st)
 	for _, c := range a {
 		if c.ClaimedBy != "a" || c.ClaimedUntil == nil || c.ClaimedUntil.Sub(now) < leaseTTL-10*time.Second ||
-			c.DBNow.IsZero() || c.PendingRuns != 1 || c.SlotDue() {
+			c.DBNow.IsZero() {
 			t.Errorf("claimed schedule %+v", c)
 		}
 	}
-	b := claim(t, st, "b", 10)
-	if len(b) != 1 || b[0].Name != "launch-run-"+fmtInt(runs[2].ID)+"-noop" {
-		t.Fatalf("b claimed %+v, want only the third", b)
+	all := claimAll(t, st, "b", 10)
+	b := all.Slots
+	if len(b) != 1 || b[0].ID != sc[2].ID || len(all.Names) != 2 || len(all.Handoffs) != 1 {
+		t.Fatalf("b claimed %+v, want the third leased and the launch handed off", all)
 	}
 	if c := claim(t, st, "c", 10); len(c) != 0 {
 		t.Fatalf("c claimed %d leased schedules", len(c))
@@ -112,20 +130,18 @@ func TestClaimRespectsMaxAndLeases(t *testing.T) {
 	if len(c) != 2 || c[0].ID != a[0].ID || c[1].ID != a[1].ID {
 		t.Fatalf("c claimed %+v after a's leases expired, want %d and %d", c, a[0].ID, a[1].ID)
 	}
-	// a comes back: it can hand off nothing it lost.
-	if h, err := st.HandOffPending(context.Background(), "a", []int64{a[0].ID, a[1].ID}, []int64{a[0].ID, a[1].ID}); err != nil || len(h) != 0 {
-		t.Fatalf("a handed off %+v (err %v) after losing its leases", h, err)
-	}
 	for _, sc := range c {
 		if g := getSchedule(t, st, sc.ID); g.ClaimedBy != "c" || !g.Enabled {
-			t.Errorf("schedule %d after a's stale hand-off: claimed by %q enabled %v", sc.ID, g.ClaimedBy, g.Enabled)
+			t.Errorf("schedule %d: claimed by %q enabled %v", sc.ID, g.ClaimedBy, g.Enabled)
 		}
 	}
 }
 
-// Only due schedules are claimed: not a schedule whose slot is in the
-// future, not a disabled one, but a disabled one holding a run-now.
-func TestClaimTakesOnlyDueSchedules(t *testing.T) {
+// Only schedules whose own slot is due are leased: not a schedule whose slot
+// is in the future, not a disabled one holding a run-now (its job is handed
+// off and the schedule released), but a recurring one whose slot is due while
+// it holds a run-now (handed off too; FireSlot then sees it waiting).
+func TestClaimLeasesOnlySchedulesWhoseSlotIsDue(t *testing.T) {
 	t.Parallel()
 	st := noopStore(t)
 	ctx := context.Background()
@@ -136,126 +152,31 @@ func TestClaimTakesOnlyDueSchedules(t *testing.T) {
 	if _, err := st.SetScheduleEnabled(ctx, disabled.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	c := claim(t, st, "a", 10)
-	if len(c) != 1 || c[0].ID != due.ID || !c[0].SlotDue() || c[0].PendingRuns != 0 {
-		t.Fatalf("claimed %+v, want only the due schedule with its slot due", c)
-	}
-	runID, err := st.RunScheduleNow(ctx, disabled.ID)
+	disabledRun, err := st.RunScheduleNow(ctx, disabled.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = claim(t, st, "a", 10)
-	if len(c) != 1 || c[0].ID != disabled.ID || c[0].SlotDue() || c[0].PendingRuns != 1 {
-		t.Fatalf("claimed %+v, want the disabled schedule for its run-now", c)
+	dueRun, err := st.RunScheduleNow(ctx, due.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	h := claimAndHandOffClaimed(t, st, "a", c)
-	if len(h) != 1 || h[0].RunID != runID || h[0].ScheduleID != disabled.ID || h[0].TaskType != "noop" {
-		t.Fatalf("hand-off = %+v", h)
+	c := claimAll(t, st, "a", 10)
+	if len(c.Slots) != 1 || c.Slots[0].ID != due.ID || c.Slots[0].ClaimedBy != "a" || len(c.Names) != 2 {
+		t.Fatalf("claimed %+v, want the due schedule leased and the disabled one taken", c)
 	}
-	if g := getSchedule(t, st, disabled.ID); g.Enabled || g.DueAt != nil || g.ClaimedBy != "" {
-		t.Errorf("disabled schedule after its run-now: enabled %v due %v claimed %q", g.Enabled, g.DueAt, g.ClaimedBy)
+	if len(c.Handoffs) != 2 || len(c.Started) != 0 {
+		t.Fatalf("hand-offs %+v, started %d; want both run-nows handed off, none started", c.Handoffs, len(c.Started))
+	}
+	for _, h := range c.Handoffs {
+		if (h.ScheduleID == due.ID) != (h.RunID == dueRun) || (h.ScheduleID == disabled.ID) != (h.RunID == disabledRun) || h.TaskType != "noop" {
+			t.Errorf("hand-off %+v", h)
+		}
 	}
 	if g := getSchedule(t, st, future.ID); g.ClaimedBy != "" {
 		t.Errorf("future schedule claimed by %q", g.ClaimedBy)
 	}
-}
-
-// claimAndHandOffClaimed hands off already claimed schedules, releasing
-// those whose own slot is not due (as the scheduler does).
-func claimAndHandOffClaimed(t *testing.T, st *store.Store, claimant string, claimed []store.ClaimedSchedule) []store.Handoff {
-	t.Helper()
-	var all, release []int64
-	for _, c := range claimed {
-		all = append(all, c.ID)
-		if !c.SlotDue() {
-			release = append(release, c.ID)
-		}
-	}
-	h, err := st.HandOffPending(context.Background(), claimant, all, release)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-// A hand-off touches only the caller's schedules; it makes their jobs ready
-// and ends their one-shot launch schedules, releasing the lease.
-func TestHandOffOnlyTheClaimantsSchedules(t *testing.T) {
-	t.Parallel()
-	st := noopStore(t)
-	ctx := context.Background()
-	mine := launchRun(t, st, "noop", "service_map")
-	theirs := launchRun(t, st, "noop")
-	a := claim(t, st, "a", 2)
-	b := claim(t, st, "b", 10)
-	if len(a) != 2 || len(b) != 1 {
-		t.Fatalf("claims %d / %d", len(a), len(b))
-	}
-	all := []int64{a[0].ID, a[1].ID, b[0].ID}
-	h, err := st.HandOffPending(ctx, "a", all, all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(h) != 2 || h[0].RunID != mine.ID || h[0].JobID != mine.Jobs[0].ID || h[0].TaskType != "noop" ||
-		h[0].ScheduleName != "launch-run-"+fmtInt(mine.ID)+"-noop" || h[1].JobID != mine.Jobs[1].ID {
-		t.Fatalf("hand-off = %+v", h)
-	}
-	for _, id := range []int64{a[0].ID, a[1].ID} {
-		g := getSchedule(t, st, id)
-		if g.Enabled || g.NextRunAt != nil || g.DueAt != nil || g.ClaimedBy != "" || g.ClaimedUntil != nil {
-			t.Errorf("launch schedule after hand-off: %+v", g)
-		}
-	}
-	for _, j := range mine.Jobs {
-		if g := getJob(t, st, j.ID); g.AvailableAt == nil || g.Status != "pending" {
-			t.Errorf("handed-off job %d: %+v", j.ID, g)
-		}
-	}
-	if g := getJob(t, st, theirs.Jobs[0].ID); g.AvailableAt != nil {
-		t.Errorf("b's job handed off by a")
-	}
-	if g := getSchedule(t, st, b[0].ID); g.ClaimedBy != "b" || !g.Enabled || g.DueAt == nil {
-		t.Errorf("b's schedule released by a: %+v", g)
-	}
-	if again, err := st.HandOffPending(ctx, "b", []int64{b[0].ID}, []int64{b[0].ID}); err != nil || len(again) != 1 {
-		t.Fatalf("b's own hand-off = %+v, %v", again, err)
-	}
-	// The schedules are ended: nothing is claimed again.
-	if c := claim(t, st, "c", 10); len(c) != 0 {
-		t.Fatalf("ended launch schedules claimed again: %+v", c)
-	}
-}
-
-// A run-now of a recurring schedule is handed off without moving the
-// schedule's own slot; the schedule stays enabled and due at its next slot.
-func TestHandOffOfARunNowKeepsARecurringScheduleGoing(t *testing.T) {
-	t.Parallel()
-	st := noopStore(t)
-	sc := limitedSchedule(t, st, "hourly", nil, nil)
-	before := getSchedule(t, st, sc.ID)
-	runID, err := st.RunScheduleNow(context.Background(), sc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := claim(t, st, "a", 10)
-	if len(c) != 1 || c[0].SlotDue() || c[0].PendingRuns != 1 {
-		t.Fatalf("claimed %+v", c)
-	}
-	h := claimAndHandOffClaimed(t, st, "a", c)
-	if len(h) != 1 || h[0].RunID != runID {
-		t.Fatalf("hand-off %+v", h)
-	}
-	g := getSchedule(t, st, sc.ID)
-	if !g.Enabled || g.NextRunAt == nil || !g.NextRunAt.Equal(*before.NextRunAt) || g.DueAt == nil ||
-		!g.DueAt.Equal(*before.NextRunAt) || g.ClaimedBy != "" {
-		t.Fatalf("schedule after run-now hand-off: enabled %v next %v due %v claimed %q (next was %v)",
-			g.Enabled, g.NextRunAt, g.DueAt, g.ClaimedBy, before.NextRunAt)
-	}
-	if s := startJobs(t, st, "a", 10); len(s) != 1 || s[0].RunID != runID {
-		t.Fatalf("run-now job not startable: %+v", s)
-	}
-	if sr := getScheduledRun(t, st, h[0].JobID); sr.Status != "started" || sr.StartedAt == nil {
-		t.Errorf("ScheduledRun after start: %+v", sr)
+	if g := getSchedule(t, st, disabled.ID); g.ClaimedBy != "" || g.DueAt != nil || g.Enabled {
+		t.Errorf("disabled schedule after its run-now: claimed by %q, due %v, enabled %v", g.ClaimedBy, g.DueAt, g.Enabled)
 	}
 }
 
@@ -269,7 +190,7 @@ func TestFireSlotIsFencedOnTheScheduleLease(t *testing.T) {
 	mustExec(t, st, `UPDATE schedules SET next_run_at = date_trunc('minute', now()) - interval '1 minute',
 		due_at = date_trunc('minute', now()) - interval '1 minute' WHERE id = ?`, sc.ID)
 	c := claim(t, st, "a", 10)
-	if len(c) != 1 || !c[0].SlotDue() {
+	if len(c) != 1 {
 		t.Fatalf("claimed %+v", c)
 	}
 	mustExec(t, st, `UPDATE schedules SET claimed_until = now() - interval '1 second' WHERE id = ?`, sc.ID)

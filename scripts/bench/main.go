@@ -9,6 +9,7 @@
 //	go run ./scripts/bench pages [-runs 100000] [-requests 40] [-limit 100ms]
 //	go run ./scripts/bench shape [-runs 20000] [-latency 300] [-replicas 4] [-clients 32] [-api-bin bin/api -scheduler-bin bin/scheduler] [-strict]  (api + scheduler processes, floors; docs/BENCHMARKS.md)
 //	go run ./scripts/bench retention [-runs 200000] [-batch 2000] [-explain]
+//	go run ./scripts/bench history [-history 10000000] [-runs 5000] [-fires 100]
 //
 // `make bench` runs both against a private PostgreSQL.
 package main
@@ -20,7 +21,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs|pages|shape|retention [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench pipeline|launch|chaos|logs|pages|shape|retention|history [flags]")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -38,6 +39,8 @@ func main() {
 		shapeMain(os.Args[2:])
 	case "retention":
 		retentionMain(os.Args[2:])
+	case "history":
+		historyMain(os.Args[2:])
 	default:
 		fmt.Fprintf(os.Stderr, "unknown benchmark %q: use pipeline, launch, chaos, logs, pages, shape or retention\n", os.Args[1])
 		os.Exit(2)
