@@ -500,7 +500,7 @@ func resetStatements(ctx context.Context, db *pgxpool.Pool) bool {
 // printStatements prints the n statements of this database that took the
 // most execution time since resetStatements.
 func printStatements(ctx context.Context, db *pgxpool.Pool, n int) {
-	rows, err := db.Query(ctx, `SELECT calls, total_exec_time, mean_exec_time, rows, regexp_replace(left(query, 400), '\s+', ' ', 'g')
+	rows, err := db.Query(ctx, `SELECT calls, total_exec_time, mean_exec_time, total_plan_time, rows, regexp_replace(left(query, 400), '\s+', ' ', 'g')
 		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 		ORDER BY total_exec_time DESC LIMIT $1`, n)
 	if err != nil {
@@ -508,15 +508,15 @@ func printStatements(ctx context.Context, db *pgxpool.Pool, n int) {
 		return
 	}
 	defer rows.Close()
-	fmt.Println("drain, top statements (pg_stat_statements: calls, total ms, mean ms, rows, query):")
+	fmt.Println("drain, top statements (pg_stat_statements: calls, total ms, mean ms, planning ms (0 unless pg_stat_statements.track_planning), rows, query):")
 	for rows.Next() {
 		var calls, nrows int64
-		var total, mean float64
+		var total, mean, plan float64
 		var q string
-		if err := rows.Scan(&calls, &total, &mean, &nrows, &q); err != nil {
+		if err := rows.Scan(&calls, &total, &mean, &plan, &nrows, &q); err != nil {
 			fmt.Println("pg_stat_statements:", err)
 			return
 		}
-		fmt.Printf("  %7d %9.0f %7.2f %8d  %.160s\n", calls, total, mean, nrows, q)
+		fmt.Printf("  %7d %9.0f %7.2f %7.0f %8d  %.150s\n", calls, total, mean, plan, nrows, q)
 	}
 }
