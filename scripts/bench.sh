@@ -21,6 +21,10 @@ if [ "${1:-}" = retention ]; then  # make bench-retention
   bin/bench retention -runs "${RETENTION_RUNS:-200000}"
   exit
 fi
+if [ "${1:-}" = history ]; then  # make bench-history
+  bin/bench history -history "${HISTORY_RUNS:-10000000}"
+  exit
+fi
 bin/bench pipeline -latency-runs "${LATENCY_RUNS:-300}" -drain-runs "${DRAIN_RUNS:-20000}" -replicas 4
 bin/bench launch -clients 32 -conns 16 -duration "${LAUNCH_DURATION:-10s}"
 # The shape users deploy (bin/api + bin/scheduler processes, built here) with its SQL floors.

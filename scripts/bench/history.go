@@ -172,8 +172,10 @@ func fireSlots(st *store.Store, every int64, n int) (time.Duration, error) {
 	db := rawDB(st)
 	var took time.Duration
 	for i := 0; i < n; i++ {
-		if err := db.Exec(`UPDATE schedules SET next_run_at = now() - interval '1 second', due_at = now() - interval '1 second'
-			WHERE id = ?`, every).Error; err != nil {
+		// The schedule's next slot may have come due while the history
+		// loaded, and the launches' claims leased it: clear that lease too.
+		if err := db.Exec(`UPDATE schedules SET next_run_at = now() - interval '1 second', due_at = now() - interval '1 second',
+			claimed_by = '', claimed_until = NULL WHERE id = ?`, every).Error; err != nil {
 			return 0, err
 		}
 		begin := time.Now()
