@@ -53,7 +53,7 @@ bench-retention:
 # Launch, claim+start, completion and a recurring slot's fire, per run, on an
 # empty database and again after loading HISTORY_RUNS (10 million) finished
 # runs into it: the costs must stay flat. Loading 10 million runs takes about
-# ten minutes and ~15 GB of disk on a 2-core machine.
+# ten minutes and several GB of disk on a 2-core machine.
 bench-history:
 	scripts/bench.sh history
 
