@@ -38,6 +38,11 @@ func checkFields(b []byte) error {
 	}
 	fields := map[string][]string{}
 	for name, raw := range top {
+		if strings.ContainsRune(name, 0) {
+			// Unknown to every body, but named in the answer: refuse it here,
+			// as the same NUL in a nested key is.
+			return fieldError("body", "must not contain NUL (\\u0000) characters in any field name")
+		}
 		if msg := checkField(name, raw); msg != "" {
 			fields[name] = append(fields[name], msg)
 		}
