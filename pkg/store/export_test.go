@@ -13,3 +13,6 @@ var SQLClaimDue = sqlClaimDue
 func (s *Store) Sleep(ctx context.Context, d time.Duration) error {
 	return s.db.WithContext(ctx).Exec("SELECT pg_sleep(?)", d.Seconds()).Error
 }
+
+// JobsReady exposes the finish's wake-up check.
+func (s *Store) JobsReady(ctx context.Context) (bool, error) { return s.jobsReady(ctx) }

@@ -125,10 +125,30 @@ func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish)
 		return nil, fmt.Errorf("finish jobs: %w", err)
 	}
 	if len(res.Accepted) > 0 {
-		s.Wake() // capacity freed: deferred jobs may start
+		s.wakeIfReady(ctx) // capacity freed: deferred jobs may start
 		announce(s, res.Accepted, func(a FinishedJob) int64 { return a.RunID })
 	}
 	return res, nil
+}
+
+// wakeIfReady wakes the schedulers when a job is ready to start (deferred by
+// a concurrency limit or a full replica, or handed off and not started).
+// Without one a wake-up would only make every replica run an empty pass —
+// and each finish of a lone launch made all of them do so just as the next
+// launch arrived. When the check fails, it wakes them anyway.
+func (s *Store) wakeIfReady(ctx context.Context) {
+	if ready, err := s.jobsReady(ctx); err != nil || ready {
+		s.Wake()
+	}
+}
+
+// jobsReady reports whether a pending job may start now (one probe of
+// jobs_ready_idx).
+func (s *Store) jobsReady(ctx context.Context) (bool, error) {
+	var ready bool
+	err := s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM jobs
+		WHERE status = 'pending' AND available_at IS NOT NULL AND available_at <= now())`).Scan(&ready).Error
+	return ready, err
 }
 
 func (s *Store) saveAccepted(ctx context.Context, tx *gorm.DB, batch []Finish, res *FinishResult) error {

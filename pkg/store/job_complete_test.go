@@ -156,3 +156,34 @@ func TestFinishErrorSummaryIsTruncated(t *testing.T) {
 		t.Errorf("job error has %d characters, want 800", len(g.ErrorMessage))
 	}
 }
+
+// A finish wakes the schedulers only when a job is ready to start: none
+// while the only jobs are running, finished or waiting for a later retry;
+// one once a job is handed off and waits (a limit full, no replica free).
+func TestFinishWakesOnlyForReadyJobs(t *testing.T) {
+	t.Parallel()
+	st := noopStore(t)
+	ctx := context.Background()
+	ready := func() bool {
+		t.Helper()
+		ok, err := st.JobsReady(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	runningNoop(t, st, "a")
+	if ready() {
+		t.Fatal("ready jobs reported while the only job runs")
+	}
+	later := launchRun(t, st, "noop")
+	mustExec(t, st, `UPDATE jobs SET available_at = now() + interval '1 hour' WHERE id = ?`, later.Jobs[0].ID)
+	if ready() {
+		t.Fatal("a job waiting for a later retry reported ready")
+	}
+	waiting := launchRun(t, st, "noop")
+	claimAndHandOff(t, st, "a", 10)
+	if !ready() {
+		t.Fatalf("handed-off job %d not reported ready", waiting.Jobs[0].ID)
+	}
+}
