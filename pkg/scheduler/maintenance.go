@@ -13,6 +13,9 @@ import (
 // checks. Rescue runs inline in the pass; pruning and health checks run in
 // the background (they may be slow) and are awaited when the replica stops.
 func (s *Scheduler) maintain(ctx context.Context) {
+	if s.killed.Load() {
+		return // a killed replica does nothing more (it runs after a pass's claim)
+	}
 	now := s.cfg.Clock.Now()
 	if now.Sub(s.lastRescue) >= s.rescueEvery() {
 		s.lastRescue = now
