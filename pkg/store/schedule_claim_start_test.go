@@ -8,6 +8,34 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/store"
 )
 
+// claimConcurrently has replicas "a" (on st) and "b" (on st2) claim at
+// once, max schedules and free jobs a time, until nothing is left; it
+// returns each one's claims.
+func claimConcurrently(t *testing.T, st, st2 *store.Store, max, free int) [2][]*store.Claim {
+	t.Helper()
+	var got [2][]*store.Claim
+	var wg sync.WaitGroup
+	for i, s := range []*store.Store{st, st2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := s.ClaimDue(context.Background(), []string{"a", "b"}[i], leaseTTL, max, free, store.Limits{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(c.Names) == 0 {
+					return
+				}
+				got[i] = append(got[i], c)
+			}
+		}()
+	}
+	wg.Wait()
+	return got
+}
+
 func claimStart(t *testing.T, st *store.Store, claimant string, max, free int) *store.Claim {
 	t.Helper()
 	ctx := context.Background()
@@ -32,26 +60,12 @@ func TestConcurrentClaimDueNeverSharesAJob(t *testing.T) {
 	for i := 0; i < n; i++ {
 		launchRun(t, st, "noop")
 	}
-	var wg sync.WaitGroup
-	got := make([][]store.StartedJob, 2)
-	for i, s := range []*store.Store{st, st2} {
-		wg.Add(1)
-		go func(i int, s *store.Store) {
-			defer wg.Done()
-			for {
-				d, err := s.ClaimDue(context.Background(), []string{"a", "b"}[i], leaseTTL, 3, 100, store.Limits{})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(d.Names) == 0 {
-					return
-				}
-				got[i] = append(got[i], d.Started...)
-			}
-		}(i, s)
+	got := [2][]store.StartedJob{}
+	for i, claims := range claimConcurrently(t, st, st2, 3, 100) {
+		for _, c := range claims {
+			got[i] = append(got[i], c.Started...)
+		}
 	}
-	wg.Wait()
 	owner := map[int64]string{}
 	for i, js := range got {
 		me := []string{"a", "b"}[i]

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,26 +54,12 @@ func TestConcurrentClaimsNeverShareASchedule(t *testing.T) {
 	st2 := secondHandle(t, st)
 	const n = 40
 	dueSchedules(t, st, "s", n)
-	var wg sync.WaitGroup
-	got := make([][]store.ClaimedSchedule, 2)
-	for i, s := range []*store.Store{st, st2} {
-		wg.Add(1)
-		go func(i int, s *store.Store) {
-			defer wg.Done()
-			for {
-				c, err := s.ClaimDue(context.Background(), []string{"a", "b"}[i], leaseTTL, 3, 0, store.Limits{})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(c.Names) == 0 {
-					return
-				}
-				got[i] = append(got[i], c.Slots...)
-			}
-		}(i, s)
+	got := [2][]store.ClaimedSchedule{}
+	for i, claims := range claimConcurrently(t, st, st2, 3, 0) {
+		for _, c := range claims {
+			got[i] = append(got[i], c.Slots...)
+		}
 	}
-	wg.Wait()
 	owner := map[int64]string{}
 	for i, cs := range got {
 		for _, c := range cs {
