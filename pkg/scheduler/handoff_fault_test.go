@@ -10,10 +10,11 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
-// When the replica's connections break between a claim's commit and its
-// hand-off, the claimed schedules are released, so the slot's run starts at
-// the next pass instead of waiting out the claim TTL (a minute here). (A
-// launch has no such gap: StartDue claims and starts in one statement.)
+// When the replica's connections break between a claim's commit and the
+// firing of the claimed slot, the schedule is released, so the slot's run
+// starts at the next pass instead of waiting out the claim TTL (a minute
+// here). (A launch has no such gap: ClaimDue claims and starts it in one
+// statement.)
 func TestBrokenConnectionAfterClaimDoesNotStrandTheSchedule(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
