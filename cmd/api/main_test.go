@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,12 +69,7 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Errorf("503: %v", err)
 	}
 	// Nothing listening: an error, within the timeout.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := testenv.FreeAddr(t)
 	start := time.Now()
 	if _, err := runCmd(t, "healthcheck", "--addr", dead, "--healthcheck-timeout", "2s"); err == nil {
 		t.Errorf("nothing listening: no error")
@@ -140,12 +134,7 @@ func TestServeRefusesOpenAddressWithoutToken(t *testing.T) {
 func TestServeAnswersAndStops(t *testing.T) {
 	t.Parallel()
 	u := testenv.NewDatabaseURL(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testenv.FreeAddr(t)
 	cmd := newRootCmd()
 	cmd.SetArgs([]string{"--database-url", u, "--addr", addr, "--api-token", "tok", "--log-level", "error", "--shutdown-timeout", "5s"})
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true

@@ -126,10 +126,7 @@ func New(cfg Config) (*Server, error) {
 		sockets: cleanSockets(cfg.SocketPaths), outage: outage.New(cfg.Logger, "database", outage.DefaultEvery)}
 	if s.cfg.Launcher == nil {
 		// A batch of launches gets the same deadline as a request.
-		// One worker: concurrent launches then share one batch (one insert,
-		// one commit) instead of four small ones; `bench shape` measured
-		// ~40 % more launches/s over HTTP than with four (docs/BENCHMARKS.md).
-		s.owned = launcher.New(cfg.Store.LaunchBatch, launcher.Config{Timeout: cfg.DBTimeout, Workers: 1})
+		s.owned = launcher.New(cfg.Store.LaunchBatch, launcher.Config{Timeout: cfg.DBTimeout})
 		s.owned.Start(context.Background())
 		s.cfg.Launcher = s.owned
 	}
