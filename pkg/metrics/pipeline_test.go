@@ -6,12 +6,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
 	"github.com/cyberbrain/cyberbrain/pkg/api"
+	"github.com/cyberbrain/cyberbrain/pkg/domain"
 	"github.com/cyberbrain/cyberbrain/pkg/metrics"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/tasks"
@@ -35,6 +35,7 @@ func TestCountersMoveWhenARunGoesThrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sch.TestSignals.Init(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = sch.Run(ctx); close(done) }()
@@ -49,17 +50,10 @@ func TestCountersMoveWhenARunGoesThrough(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("launch: %d", resp.StatusCode)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var n int
-		testenv.SQL(t, st).Raw(`SELECT count(*) FROM runs WHERE status = 'completed'`).Scan(&n)
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("run did not complete")
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The finish is counted after its commit: wait for the replica's signal
+	// (sent once counted), not for the row.
+	if f := sch.TestSignals.Finished.WaitOrTimeout(); f.Status != domain.StatusCompleted {
+		t.Fatalf("job finished %s, want completed", f.Status)
 	}
 	after := scrape(t, hs.URL+"/metrics")
 	for _, c := range []struct {
