@@ -20,6 +20,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		zap.Duration("interval", s.cfg.Interval), zap.Int("max_claim", s.cfg.MaxClaim),
 		zap.Duration("claim_ttl", s.cfg.ClaimTTL), zap.Int("max_concurrent", s.cfg.MaxConcurrent))
 	s.startBackground(ctx, !s.cfg.PollOnly)
+	s.statisticsBeforeClaiming(ctx)
 	for ctx.Err() == nil && !s.killed.Load() {
 		res, err := s.pass(ctx)
 		switch {

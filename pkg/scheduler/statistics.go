@@ -36,6 +36,20 @@ func (s *Scheduler) maintainStatistics(now time.Time) {
 	})
 }
 
+// statisticsBeforeClaiming is a replica's first statistics check, before its
+// first claim: replicas started onto a backlog (a burst launched while none
+// ran, or a fresh database) would otherwise plan their claims on statistics
+// of empty tables — a claim of 100 schedules then reads every pending job
+// (over 100 ms instead of under 10) until the background check's ANALYZE
+// lands. Another replica holding the check skips it here.
+func (s *Scheduler) statisticsBeforeClaiming(ctx context.Context) {
+	if s.killed.Load() || s.paused.Load() {
+		return
+	}
+	s.statistics.last = s.cfg.Clock.Now()
+	s.exclusive(ctx, "statistics", s.refreshStatistics)
+}
+
 // refreshStatistics is one statistics check, under the maintenance lock.
 func (s *Scheduler) refreshStatistics(ctx context.Context) error {
 	read, analysed, err := s.st.RefreshStatistics(ctx)

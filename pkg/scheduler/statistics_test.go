@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
@@ -44,5 +45,30 @@ func TestStatisticsRefreshedAfterABurst(t *testing.T) {
 	}
 	if n := analyzeCount(t, st); n != 2 {
 		t.Fatalf("runs analysed %d times after the second burst, want 2", n)
+	}
+}
+
+// A replica started onto a backlog refreshes the statistics before its first
+// claim: the claim's plan depends on them (without, a claim reads every
+// pending job), so the backlog must not be claimed on those of empty tables.
+func TestStatisticsRefreshedBeforeTheFirstClaim(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ids := launchNoop(t, st, 3)
+	testenv.BurstRuns(t, st, 5000)
+	r := startReplica(t, st, "a", tasks.Registry{"noop": tasks.Noop()}, nil)
+	if !waitMaintained(t, r, "statistics") {
+		t.Fatal("the only replica did not get the statistics lock")
+	}
+	waitFor(t, 30*time.Second, "the launches to finish", func() bool {
+		return countWhere(t, st, "runs WHERE id = ANY(?) AND status = 'completed'", store.Int64s(ids)) == len(ids)
+	}, flushed(r)...)
+	var before bool
+	if err := testenv.SQL(t, st).Raw(`SELECT (SELECT last_analyze FROM pg_stat_user_tables WHERE relid = 'runs'::regclass)
+			< (SELECT min(started_at) FROM jobs WHERE run_id = ANY(?))`, store.Int64s(ids)).Scan(&before).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !before {
+		t.Fatal("the launches started before runs was analysed")
 	}
 }

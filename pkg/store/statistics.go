@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,8 +20,8 @@ const (
 	StatisticsFraction = 0.2
 )
 
-// analyzeTimeout bounds one table's ANALYZE (it reads a fixed-size sample,
-// 300 × default_statistics_target rows, whatever the table's size).
+// analyzeTimeout bounds one refresh's ANALYZE (it reads a fixed-size sample
+// of each table, 300 × default_statistics_target rows, whatever its size).
 const analyzeTimeout = 30 * time.Second
 
 // TableStatistics is what PostgreSQL's cumulative statistics say of a table.
@@ -64,50 +65,59 @@ func (s *Store) HotTableStatistics(ctx context.Context) ([]TableStatistics, erro
 // rows) — after a burst, before autovacuum gets there (it looks once a
 // minute; the queue tables ask it for 50 rows + 2 %, see the migrations:
 // it keeps the steady churn). It returns what it read and the tables it
-// analysed. A table another process is analysing or vacuuming just then is
-// skipped (SKIP_LOCKED): the next look finds it fresh or still stale. Each
-// ANALYZE is bounded by analyzeTimeout and by ctx.
+// analysed. The stale tables are analysed in one transaction, so statements
+// planned meanwhile see either the old statistics of all of them or the new
+// ones: a plan mixing a fresh jobs with an empty-looking scheduled_runs can
+// be worse than either. A table another process is analysing or vacuuming
+// just then is skipped (SKIP_LOCKED): the next look finds it fresh or still
+// stale. The ANALYZE is bounded by analyzeTimeout and by ctx.
 func (s *Store) RefreshStatistics(ctx context.Context) (read []TableStatistics, analysed []string, err error) {
 	read, err = s.HotTableStatistics(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	var stale []string
 	for _, t := range read {
-		if !t.Stale() {
-			continue
+		if t.Stale() {
+			stale = append(stale, t.Table)
 		}
-		if err := s.analyze(ctx, t.Table); err != nil {
-			return read, analysed, err
-		}
-		analysed = append(analysed, t.Table)
 	}
-	return read, analysed, nil
+	if len(stale) == 0 {
+		return read, nil, nil
+	}
+	if err := s.analyze(ctx, stale); err != nil {
+		return read, nil, err
+	}
+	return read, stale, nil
 }
 
-// analyze runs ANALYZE on one of statisticsTables, in a transaction of its
+// analyze runs ANALYZE on some of statisticsTables, in a transaction of its
 // own whose statement_timeout bounds it on the server; the context, a little
 // longer, bounds it on the client. It goes around gorm's per-statement
 // deadline (--db-timeout), which is sized for the hot path, not for sampling
-// a large table.
-func (s *Store) analyze(ctx context.Context, table string) error {
-	if !isStatisticsTable(table) {
-		return fmt.Errorf("analyze %q: not a table whose statistics the store keeps", table)
+// large tables.
+func (s *Store) analyze(ctx context.Context, tables []string) error {
+	for _, t := range tables {
+		if !isStatisticsTable(t) {
+			return fmt.Errorf("analyze %q: not a table whose statistics the store keeps", t)
+		}
 	}
+	names := strings.Join(tables, ", ")
 	ctx, cancel := context.WithTimeout(ctx, analyzeTimeout+5*time.Second)
 	defer cancel()
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("analyze %s: %w", table, err)
+		return fmt.Errorf("analyze %s: %w", names, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", analyzeTimeout.Milliseconds())); err != nil {
-		return fmt.Errorf("analyze %s: %w", table, err)
+		return fmt.Errorf("analyze %s: %w", names, err)
 	}
-	if _, err := tx.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+table); err != nil {
-		return fmt.Errorf("analyze %s: %w", table, err)
+	if _, err := tx.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+names); err != nil {
+		return fmt.Errorf("analyze %s: %w", names, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("analyze %s: %w", table, err)
+		return fmt.Errorf("analyze %s: %w", names, err)
 	}
 	return nil
 }
