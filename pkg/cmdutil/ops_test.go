@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ func TestConsoleLogsPlainOffATerminal(t *testing.T) {
 		}
 		log.Info("Scheduler starting", zap.Int("n", 1))
 		log.Warn("careful")
+		_ = log.Sync() // lines are buffered until a flush
 	}
 	if strings.Contains(plain.String(), "\x1b[") {
 		t.Errorf("ANSI colours off a terminal: %q", plain.String())
@@ -57,6 +59,7 @@ func TestConsoleLogsPlainOffATerminal(t *testing.T) {
 	var js bytes.Buffer
 	log, _ := newLogger(&js, true, "json", "")
 	log.Info("x")
+	_ = log.Sync()
 	if strings.Contains(js.String(), "\x1b[") || !strings.Contains(js.String(), `"caller"`) {
 		t.Errorf("json line: %q", js.String())
 	}
@@ -228,5 +231,41 @@ func TestCommonCheck(t *testing.T) {
 		if err := ck.Err(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v lacks %q", err, want)
 		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the log flusher and the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Log lines are buffered, not lost: a line reaches the output without a
+// Sync, within a few flush intervals (someone following the log sees it).
+func TestLogLinesReachTheOutputWithoutSync(t *testing.T) {
+	var out lockedBuffer
+	log, err := newLogger(&out, false, "json", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("Claimed 1 due schedule(s)")
+	deadline := time.Now().Add(20 * logFlushEvery)
+	for !strings.Contains(out.String(), "Claimed 1 due schedule(s)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("line not written after %v: %q", 20*logFlushEvery, out.String())
+		}
+		<-time.After(logFlushEvery / 4)
 	}
 }

@@ -85,9 +85,12 @@ func stopProcs(procs []*proc, grace time.Duration) {
 	for _, p := range procs {
 		if ps := p.cmd.ProcessState; ps != nil {
 			line += fmt.Sprintf("  %s %.1fs", p.name, (ps.UserTime() + ps.SystemTime()).Seconds())
+			if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+				line += fmt.Sprintf(" %d MiB", ru.Maxrss/1024) // Linux: KiB
+			}
 		}
 	}
-	fmt.Println("process CPU time (user+sys):" + line)
+	fmt.Println("process CPU time (user+sys) and peak RSS:" + line)
 }
 
 // freeAddr returns a loopback address nobody listens on right now.
