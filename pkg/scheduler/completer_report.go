@@ -53,6 +53,9 @@ func (s *Scheduler) report(batch []finishItem, res *store.FinishResult) {
 			s.drop(it.ex, errLeaseLost)
 		}
 	}
+	if res.MayNotify && s.deliverer != nil {
+		s.deliverer.Nudge() // send what the batch enqueued now, not at the next poll
+	}
 	for _, r := range res.Runs {
 		if r.Status.Terminal() {
 			s.log.Info(fmt.Sprintf("Run %d finished with status: %s", r.ID, r.Status), zap.Int64("run_id", r.ID))

@@ -178,7 +178,7 @@ func (s *Scheduler) forget(ex *execution) {
 		delete(s.running, ex.job.ID)
 	}
 	s.mu.Unlock()
-	s.Nudge() // capacity freed
+	s.wakeLoop() // capacity freed
 }
 
 // resolve finds the implementation of a task: a built-in one, else the

@@ -126,3 +126,22 @@ func TestNotifyCooldownAndDigest(t *testing.T) {
 		t.Fatalf("digest %s (%v)", calls[0].Body, err)
 	}
 }
+
+// A finish that raises an event has it sent at once, not at the deliverer's
+// next poll (an hour here): the replica nudges its deliverer after writing a
+// batch that may have enqueued notifications.
+func TestNotifyRunFailedSentWithoutWaitingForThePoll(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	hook := newHookReceiver(t, false)
+	ch := addChannel(t, st, "hook", domain.ChannelWebhook, map[string]string{"url": hook.URL})
+	addRule(t, st, store.NotificationRule{Event: domain.EventRunFailed, ChannelID: ch})
+	r := startReplica(t, st, "r", tasks.Registry{"noop": failing(domain.Permanentf("disk full"))}, func(c *scheduler.Config) {
+		notifyConfig(time.Minute)(c)
+		c.Notify.Interval = time.Hour
+	})
+	launchNoop(t, st, 1)
+	waitFor(t, 15*time.Second, "the run_failed delivery", func() bool {
+		return countWhere(t, st, "notification_outbox WHERE status = 'sent'") == 1
+	}, attempted(r)...)
+}

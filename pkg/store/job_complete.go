@@ -56,6 +56,11 @@ type FinishResult struct {
 	// Rejected jobs had lost their lease: their results were not written.
 	Rejected []int64
 	Runs     []RunTransition
+	// MayNotify says the batch may have enqueued notifications: a job that
+	// did not complete, a run that failed, a GPU report or saved outputs
+	// (the sources of events a finish raises). Otherwise nothing is due for
+	// the deliverer to send.
+	MayNotify bool
 }
 
 // sqlFinishJobs writes a batch of attempt ends, fenced on the lease: a
@@ -119,6 +124,7 @@ func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish)
 		}
 		runs, err := aggregateRuns(tx, runIDs)
 		res.Runs = runs
+		res.MayNotify = res.MayNotify || mayNotify(res.Accepted, runs)
 		return err
 	})
 	if err != nil {
@@ -151,6 +157,22 @@ func (s *Store) jobsReady(ctx context.Context) (bool, error) {
 	return ready, err
 }
 
+// mayNotify reports whether accepted jobs or run transitions are sources of
+// events (notifyRunsFailed, notifyGPUHotspots).
+func mayNotify(accepted []FinishedJob, runs []RunTransition) bool {
+	for _, a := range accepted {
+		if a.Status != domain.StatusCompleted || a.TaskType == "gpu_report" {
+			return true
+		}
+	}
+	for _, r := range runs {
+		if r.Status == domain.StatusFailed {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Store) saveAccepted(ctx context.Context, tx *gorm.DB, batch []Finish, res *FinishResult) error {
 	accepted := map[int64]FinishedJob{}
 	for _, a := range res.Accepted {
@@ -163,6 +185,7 @@ func (s *Store) saveAccepted(ctx context.Context, tx *gorm.DB, batch []Finish, r
 			continue
 		}
 		if f.Save != nil {
+			res.MayNotify = true // outputs may raise events (findings)
 			if err := f.Save(ctx, &Tx{db: tx}, a); err != nil {
 				return fmt.Errorf("save outputs of job %d: %w", f.JobID, err)
 			}

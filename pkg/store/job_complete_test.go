@@ -43,6 +43,10 @@ func TestFinishOutcomes(t *testing.T) {
 			if len(res.Accepted) != 1 || res.Accepted[0].Status != tc.job {
 				t.Fatalf("finish = %+v, want accepted as %s", res, tc.job)
 			}
+			// Only a completed noop raises no event: the deliverer is left alone.
+			if res.MayNotify != (tc.outcome != store.FinishCompleted) {
+				t.Errorf("MayNotify = %v after a %s finish", res.MayNotify, tc.outcome)
+			}
 			got := getJob(t, st, j.ID)
 			now := dbNow(t, st)
 			if got.Status != tc.job || got.ClaimedBy != "" || got.ClaimedUntil != nil || got.ErrorMessage != errText ||
