@@ -31,7 +31,7 @@ func TestClaimQueryUsesPartialIndexWithManyFinishedSchedules(t *testing.T) {
 	tx := testenv.SQL(t, st).WithContext(ctx).Begin()
 	defer tx.Rollback()
 	var lines []string
-	if err := tx.Raw("EXPLAIN (ANALYZE, BUFFERS) "+store.SQLClaimDue, 10, "{}", "{}", "{}", 10, "me", 60.0, "me", 60.0).Scan(&lines).Error; err != nil {
+	if err := tx.Raw("EXPLAIN (ANALYZE, BUFFERS) "+store.SQLClaimDue(10), "{}", "{}", "{}", 10, "me", 60.0, "me", 60.0).Scan(&lines).Error; err != nil {
 		t.Fatal(err)
 	}
 	plan := strings.Join(lines, "\n")

@@ -6,7 +6,7 @@ import (
 )
 
 // SQLClaimDue exposes the claim statement to the plan test.
-var SQLClaimDue = sqlClaimDue
+func SQLClaimDue(max int) string { return claimDueSQL(max) }
 
 // Sleep holds one pooled connection for d (the idle-release test opens
 // several connections at once with it).
