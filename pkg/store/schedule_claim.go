@@ -146,9 +146,9 @@ type claimRow struct {
 // free jobs started under a lease of ttl (none that a limit of l concerns).
 func (s *Store) ClaimDue(ctx context.Context, claimant string, ttl time.Duration, max, free int, l Limits) (*Claim, error) {
 	var rows []claimRow
-	err := s.withRetry(ctx, func(tx *gorm.DB) error {
+	err := s.statementWithRetry(ctx, func(db *gorm.DB) error {
 		rows = rows[:0]
-		return tx.Raw(claimDueSQL(max), textArray(l.taskKeys()), Int64s(l.hostIDs()), Int64s(l.scheduleIDs()),
+		return db.Raw(claimDueSQL(max), textArray(l.taskKeys()), Int64s(l.hostIDs()), Int64s(l.scheduleIDs()),
 			free, claimant, ttl.Seconds(), claimant, ttl.Seconds()).Scan(&rows).Error
 	})
 	if err != nil {
