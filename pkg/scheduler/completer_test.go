@@ -128,3 +128,21 @@ func TestIdleLogCadence(t *testing.T) {
 		t.Fatal("not logged once the interval passed")
 	}
 }
+
+// Idle, a batch is what is queued now; lingering, ends that arrive later
+// join it until it is full.
+func TestCompleterCollect(t *testing.T) {
+	c := &completer{in: make(chan finishItem, 2*maxFinishBatch)}
+	c.in <- finishItem{}
+	if got := c.collect([]finishItem{{}}, 0); len(got) != 2 {
+		t.Fatalf("idle batch of %d, want the 2 queued", len(got))
+	}
+	go func() {
+		for i := 1; i < maxFinishBatch+5; i++ {
+			c.in <- finishItem{}
+		}
+	}()
+	if got := c.collect([]finishItem{{}}, time.Minute); len(got) != maxFinishBatch {
+		t.Fatalf("lingering batch of %d, want it filled to %d", len(got), maxFinishBatch)
+	}
+}
