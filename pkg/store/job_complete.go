@@ -65,9 +65,14 @@ type FinishResult struct {
 
 // sqlFinishJobs writes a batch of attempt ends, fenced on the lease: a
 // replica that lost its lease (expired, rescued, re-claimed) changes nothing.
+// The fence compares the status with input's constant column rather than
+// with the literal 'running' on purpose: the literal lets the planner read
+// every running job of every replica through jobs_lease_idx and hash them —
+// which it prefers whenever the statistics were taken while few jobs ran
+// (as after a burst) — instead of looking up the batch's jobs by id.
 const sqlFinishJobs = `
 WITH input AS (
-    SELECT * FROM jsonb_to_recordset(?::jsonb)
+    SELECT *, 'running'::text AS running FROM jsonb_to_recordset(?::jsonb)
         AS x(id bigint, attempt int, outcome text, error text, result jsonb, retry_in_ms bigint)
 ), done AS (
     UPDATE jobs j SET
@@ -78,7 +83,7 @@ WITH input AS (
         result = coalesce(x.result, j.result),
         error_message = coalesce(x.error, '')
     FROM input x
-    WHERE j.id = x.id AND j.attempt = x.attempt AND j.claimed_by = ? AND j.status = 'running' AND j.claimed_until > now()
+    WHERE j.id = x.id AND j.attempt = x.attempt AND j.claimed_by = ? AND j.status = x.running AND j.claimed_until > now()
     RETURNING j.id, j.run_id, j.status, j.attempt, j.task_type
 ), att AS (
     UPDATE job_attempts a SET ended_at = clock_timestamp(),
