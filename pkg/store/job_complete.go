@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -114,7 +115,13 @@ func (s *Store) FinishJobs(ctx context.Context, claimant string, batch []Finish)
 	res := &FinishResult{}
 	err = s.withRetry(ctx, func(tx *gorm.DB) error {
 		*res = FinishResult{}
-		if err := tx.Raw(sqlFinishJobs, string(payload), claimant).Scan(&res.Accepted).Error; err != nil {
+		err := queryRows(tx, func(rows *sql.Rows) error {
+			var a FinishedJob
+			err := rows.Scan(&a.ID, &a.RunID, &a.Status, &a.Attempt, &a.TaskType)
+			res.Accepted = append(res.Accepted, a)
+			return err
+		}, sqlFinishJobs, string(payload), claimant)
+		if err != nil {
 			return err
 		}
 		if err := s.saveAccepted(ctx, tx, batch, res); err != nil {

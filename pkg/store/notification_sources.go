@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,12 +37,12 @@ type RunFailedData struct {
 // notifyRunsFailed enqueues run_failed for the runs of changed that moved
 // to failed. The subject is the failed tasks, so a cooldown keeps one task
 // failing again and again to one message.
-func notifyRunsFailed(tx *gorm.DB, runs []Run, changed []RunTransition, byRun map[int64][]reportJob) error {
+func notifyRunsFailed(tx *gorm.DB, runs []reportRun, changed []RunTransition, byRun map[int64][]reportJob) error {
 	for _, c := range changed {
 		if c.Status != domain.StatusFailed {
 			continue
 		}
-		i := slices.IndexFunc(runs, func(r Run) bool { return r.ID == c.ID })
+		i := slices.IndexFunc(runs, func(r reportRun) bool { return r.ID == c.ID })
 		if i < 0 {
 			continue
 		}
@@ -55,9 +54,9 @@ func notifyRunsFailed(tx *gorm.DB, runs []Run, changed []RunTransition, byRun ma
 	return nil
 }
 
-func runFailedEvent(r Run, jobs []reportJob) NotifyEvent {
+func runFailedEvent(r reportRun, jobs []reportJob) NotifyEvent {
 	d := RunFailedData{RunID: r.ID, Status: string(domain.StatusFailed), WorkerHostID: r.WorkerHostID,
-		FailedJobs: []FailedJob{}, Directive: directiveName(r.DirectiveSnapshot)}
+		FailedJobs: []FailedJob{}, Directive: r.Directive}
 	var tasks, errs []string
 	for _, j := range jobs {
 		if d.ScheduleID == nil {
@@ -79,14 +78,6 @@ func runFailedEvent(r Run, jobs []reportJob) NotifyEvent {
 	d.Error = strings.Join(errs, "; ")
 	return NotifyEvent{Kind: domain.EventRunFailed, Key: fmt.Sprintf("run_failed:run:%d", r.ID),
 		Subject: "task:" + strings.Join(tasks, ","), HostID: d.WorkerHostID, Tasks: tasks, ScheduleID: d.ScheduleID, Payload: d}
-}
-
-func directiveName(snapshot JSON) string {
-	var snap struct {
-		Name string `json:"name"`
-	}
-	_ = json.Unmarshal(snapshot, &snap)
-	return snap.Name
 }
 
 // AttemptLostData is the data of a job_attempt_lost event.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -20,21 +21,14 @@ func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 	if len(runIDs) == 0 {
 		return nil, nil
 	}
-	runs, err := lockRuns(tx, runIDs)
+	runs, err := lockRunsForReport(tx, runIDs)
 	if err != nil {
 		return nil, err
 	}
 	// A separate statement after the locks: it sees every job change that
 	// committed while this transaction waited for them.
-	var jobs []reportJob
-	if err := tx.Raw(`SELECT run_id, id, task_type, status, attempt, started_at, completed_at, error_message,
-			schedule_id, worker_host_id,
-			coalesce(result->>'summary', '') AS summary,
-			coalesce((SELECT convert_from(a.content, 'UTF8') FROM artifacts a
-			          WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), '') AS section,
-			coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'size', a.size) ORDER BY a.id)
-			          FROM artifacts a WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id), '[]') AS artifacts
-		FROM jobs WHERE run_id = ANY(?) ORDER BY run_id, position, id`, Int64s(runIDs)).Scan(&jobs).Error; err != nil {
+	jobs, err := reportJobs(tx, runIDs)
+	if err != nil {
 		return nil, err
 	}
 	byRun := map[int64][]reportJob{}
@@ -67,6 +61,49 @@ func aggregateRuns(tx *gorm.DB, runIDs []int64) ([]RunTransition, error) {
 		WHERE r.id = x.id`, jsonArg(updates)).Error
 }
 
+// reportRun is what the aggregation reads of a locked run.
+type reportRun struct {
+	ID           int64
+	Status       domain.RunStatus
+	WorkerHostID *int64
+	Directive    string // the directive snapshot's name
+	Reported     bool   // report_json is written
+}
+
+// lockRunsForReport takes the row locks of runs in id order (as lockRuns)
+// and reads what the aggregation needs of them.
+func lockRunsForReport(tx *gorm.DB, runIDs []int64) ([]reportRun, error) {
+	var runs []reportRun
+	err := queryRows(tx, func(rows *sql.Rows) error {
+		var r reportRun
+		err := rows.Scan(&r.ID, &r.Status, &r.WorkerHostID, &r.Directive, &r.Reported)
+		runs = append(runs, r)
+		return err
+	}, `SELECT id, status, worker_host_id, coalesce(directive_snapshot->>'name', ''), report_json IS NOT NULL
+		FROM runs WHERE id = ANY(?) ORDER BY id FOR UPDATE`, Int64s(runIDs))
+	return runs, err
+}
+
+// reportJobs reads the jobs of runs with their summaries and artifacts.
+func reportJobs(tx *gorm.DB, runIDs []int64) ([]reportJob, error) {
+	var jobs []reportJob
+	err := queryRows(tx, func(rows *sql.Rows) error {
+		var j reportJob
+		err := rows.Scan(&j.RunID, &j.ID, &j.TaskType, &j.Status, &j.Attempt, &j.StartedAt, &j.CompletedAt,
+			&j.ErrorMessage, &j.ScheduleID, &j.WorkerHostID, &j.Summary, &j.Section, &j.Artifacts)
+		jobs = append(jobs, j)
+		return err
+	}, `SELECT run_id, id, task_type, status, attempt, started_at, completed_at, error_message,
+			schedule_id, worker_host_id,
+			coalesce(result->>'summary', ''),
+			coalesce((SELECT convert_from(a.content, 'UTF8') FROM artifacts a
+			          WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id AND a.name = 'report.md' ORDER BY a.id LIMIT 1), ''),
+			coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'size', a.size) ORDER BY a.id)
+			          FROM artifacts a WHERE a.run_id = jobs.run_id AND a.job_id = jobs.id), '[]')
+		FROM jobs WHERE run_id = ANY(?) ORDER BY run_id, position, id`, Int64s(runIDs))
+	return jobs, err
+}
+
 type runUpdate struct {
 	ID       int64            `json:"id"`
 	Status   domain.RunStatus `json:"status"`
@@ -78,7 +115,7 @@ type runUpdate struct {
 
 // deriveRun computes a locked run's new status and, on its terminal
 // transition (all jobs terminal, no report yet), its report.
-func deriveRun(r Run, jobs []reportJob) (runUpdate, bool) {
+func deriveRun(r reportRun, jobs []reportJob) (runUpdate, bool) {
 	statuses := make([]domain.JobStatus, len(jobs))
 	started, done := false, true
 	var errs []string
@@ -102,7 +139,7 @@ func deriveRun(r Run, jobs []reportJob) (runUpdate, bool) {
 		u.Error = &msg
 	}
 	moved := u.Status != r.Status // before r is relabelled for its report
-	if done && len(jobs) > 0 && r.ReportJSON == nil {
+	if done && len(jobs) > 0 && !r.Reported {
 		r.Status = u.Status
 		u.Markdown, u.JSON = buildReport(r, jobs)
 	}
@@ -126,15 +163,11 @@ type reportJob struct {
 }
 
 // buildReport renders a run's report from its jobs and artifacts.
-func buildReport(r Run, jobs []reportJob) (string, json.RawMessage) {
+func buildReport(r reportRun, jobs []reportJob) (string, json.RawMessage) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Run %d — %s\n\n", r.ID, r.Status)
-	var snap struct {
-		Name string `json:"name"`
-	}
-	_ = json.Unmarshal(r.DirectiveSnapshot, &snap)
-	if snap.Name != "" {
-		fmt.Fprintf(&b, "Directive: **%s**\n\n", snap.Name)
+	if r.Directive != "" {
+		fmt.Fprintf(&b, "Directive: **%s**\n\n", r.Directive)
 	}
 	type artOut struct {
 		ID          int64  `json:"id"`

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,8 +85,8 @@ WITH due AS (
     FROM lr WHERE runs.id = lr.id AND runs.status = 'pending'
     RETURNING runs.id
 )
-SELECT c.*, now() AS db_now, ` + prefixedColumns(&Job{}, "u", "job_") + `,
-       coalesce(u.chosen_start, false) AS start, coalesce(u.run_id IN (SELECT id FROM rs), false) AS run_started
+SELECT ` + modelColumns(&Schedule{}, "c") + `, c.slot, now(), ` + outerJoinedColumns(&Job{}, "u") + `,
+       coalesce(u.chosen_start, false), coalesce(u.run_id IN (SELECT id FROM rs), false)
 FROM claim c LEFT JOIN upd u ON u.chosen_schedule = c.id
 ORDER BY c.id, u.id`
 
@@ -134,12 +135,19 @@ type Handoff struct {
 // claimRow is one row of sqlClaimDue: a taken schedule and one of its
 // handed-off jobs (zero when it had none).
 type claimRow struct {
-	Schedule   `gorm:"embedded"`
+	Schedule   Schedule
 	Slot       bool
 	DBNow      time.Time
-	Job        Job `gorm:"embedded;embeddedPrefix:job_"`
+	Job        Job
 	Start      bool
 	RunStarted bool
+}
+
+// scan reads a row of sqlClaimDue.
+func (r *claimRow) scan(rows *sql.Rows) error {
+	dest := append(scheduleFields(&r.Schedule), &r.Slot, &r.DBNow)
+	dest = append(dest, jobFields(&r.Job)...)
+	return rows.Scan(append(dest, &r.Start, &r.RunStarted)...)
 }
 
 // ClaimDue runs sqlClaimDue for claimant: up to max due schedules, up to
@@ -148,8 +156,13 @@ func (s *Store) ClaimDue(ctx context.Context, claimant string, ttl time.Duration
 	var rows []claimRow
 	err := s.statementWithRetry(ctx, func(db *gorm.DB) error {
 		rows = rows[:0]
-		return db.Raw(claimDueSQL(max), textArray(l.taskKeys()), Int64s(l.hostIDs()), Int64s(l.scheduleIDs()),
-			free, claimant, ttl.Seconds(), claimant, ttl.Seconds()).Scan(&rows).Error
+		return queryRows(db, func(sr *sql.Rows) error {
+			var r claimRow
+			err := r.scan(sr)
+			rows = append(rows, r)
+			return err
+		}, claimDueSQL(max), textArray(l.taskKeys()), Int64s(l.hostIDs()), Int64s(l.scheduleIDs()),
+			free, claimant, ttl.Seconds(), claimant, ttl.Seconds())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim due schedules: %w", err)
@@ -158,7 +171,7 @@ func (s *Store) ClaimDue(ctx context.Context, claimant string, ttl time.Duration
 	reported := map[int64]bool{}
 	for i, r := range rows {
 		if i == 0 || rows[i-1].Schedule.ID != r.Schedule.ID {
-			out.Names = append(out.Names, r.Name)
+			out.Names = append(out.Names, r.Schedule.Name)
 			if r.Slot {
 				out.Slots = append(out.Slots, ClaimedSchedule{Schedule: r.Schedule, DBNow: r.DBNow})
 			}
@@ -166,7 +179,7 @@ func (s *Store) ClaimDue(ctx context.Context, claimant string, ttl time.Duration
 		if r.Job.ID == 0 {
 			continue // nothing pending to hand off
 		}
-		out.Handoffs = append(out.Handoffs, Handoff{ScheduleID: r.Schedule.ID, ScheduleName: r.Name,
+		out.Handoffs = append(out.Handoffs, Handoff{ScheduleID: r.Schedule.ID, ScheduleName: r.Schedule.Name,
 			RunID: r.Job.RunID, JobID: r.Job.ID, TaskType: r.Job.TaskType})
 		if r.Start {
 			// A run's start is reported once, with its first started job.
