@@ -63,12 +63,14 @@ func (s *Store) LaunchBatch(ctx context.Context, reqs []LaunchRequest) []LaunchR
 	return results
 }
 
-// insertLaunches inserts rows in one statement; if that fails, each launch
-// is tried alone so one bad launch cannot fail the others.
+// insertLaunches inserts rows in one statement (atomic by itself, so sent
+// without BEGIN and COMMIT: two round trips fewer in the batch's cycle); if
+// that fails, each launch is tried alone so one bad launch cannot fail the
+// others.
 func (s *Store) insertLaunches(ctx context.Context, rows []newRun, results []LaunchResult) {
 	var created map[int]*RunDetail
-	err := s.withRetry(ctx, func(tx *gorm.DB) (err error) {
-		created, err = createRuns(tx, rows)
+	err := s.statementWithRetry(ctx, func(db *gorm.DB) (err error) {
+		created, err = createRuns(db, rows)
 		return err
 	})
 	if err != nil && len(rows) > 1 {

@@ -18,6 +18,9 @@ package main
 //     the launch is printed beside it.
 //
 // Then the processes are stopped (SIGTERM, then SIGKILL) and the floors run.
+// With -rounds N the product and its floors run N times, alternately, and
+// the bars are judged on the medians (this machine's floors alone move by
+// ±10 % from one run to the next).
 
 import (
 	"bytes"
@@ -29,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -43,6 +47,7 @@ type shapeConfig struct {
 	admin                   string
 	apiBin, schedBin        string
 	replicas, runs, latency int
+	rounds                  int
 	clients, apiConns       int
 	maxClaim, maxConcurrent int
 	schedConns              int
@@ -68,6 +73,7 @@ func shapeMain(args []string) {
 	fs.IntVar(&c.schedConns, "scheduler-conns", 4, "scheduler --max-conns")
 	fs.StringVar(&c.interval, "interval", "30s", "scheduler --interval (the poll fallback to NOTIFY)")
 	fs.BoolVar(&c.strict, "strict", false, "exit 1 when a bar misses its target")
+	fs.IntVar(&c.rounds, "rounds", 1, "product-then-floor rounds; with more than one, each round's table and then the medians (the bars are judged on the medians)")
 	fs.IntVar(&c.statements, "statements", 12, "print this many top statements of the drain from pg_stat_statements, when the server preloads it (0: off)")
 	fs.BoolVar(&c.keepLogs, "keep-logs", false, "keep the processes' log folder")
 	fs.StringVar(&c.profiles, "profiles", "", "write CPU profiles of the api over the burst and of scheduler-0 over the drain into this folder, and print their top functions (empty: off)")
@@ -75,8 +81,8 @@ func shapeMain(args []string) {
 	if c.admin == "" {
 		fail(fmt.Errorf("set -database-url or DATABASE_URL"))
 	}
-	if c.runs < 1 || c.latency < 1 || c.replicas < 1 || c.clients < 1 {
-		fail(fmt.Errorf("-runs, -latency, -replicas and -clients must be at least 1"))
+	if c.runs < 1 || c.latency < 1 || c.replicas < 1 || c.clients < 1 || c.rounds < 1 {
+		fail(fmt.Errorf("-runs, -latency, -replicas, -clients and -rounds must be at least 1"))
 	}
 	bars, err := shapeRun(c)
 	if err != nil {
@@ -96,21 +102,67 @@ func shapeRun(c shapeConfig) ([]bar, error) {
 	if err := buildBinaries(&c.apiBin, &c.schedBin); err != nil {
 		return nil, err
 	}
-	fmt.Printf("cyberbrain bench shape — %s, %d CPUs, %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.Version())
-	product, err := shapeProduct(ctx, c)
-	if err != nil {
-		return nil, err
+	fmt.Printf("cyberbrain bench shape — %s, %d CPUs, %s, %d round(s)\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.Version(), c.rounds)
+	var rounds [][]bar
+	for r := 1; r <= c.rounds; r++ {
+		if c.rounds > 1 {
+			fmt.Printf("\n— round %d of %d —\n", r, c.rounds)
+		}
+		product, err := shapeProduct(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		floor, err := shapeFloor(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		rounds = append(rounds, shapeBars(product, floor))
+		if c.rounds > 1 {
+			printBars(rounds[len(rounds)-1])
+		}
+		c.statements, c.profiles = 0, "" // the first round's are enough
 	}
-	floor, err := shapeFloor(ctx, c)
-	if err != nil {
-		return nil, err
+	if c.rounds > 1 {
+		fmt.Printf("\nmedian of %d rounds (each ratio is the median of the rounds' ratios, each taken against the floor of its own round):\n", c.rounds)
 	}
+	return medianBars(rounds), nil
+}
+
+// shapeBars are the bars of one round.
+func shapeBars(product, floor shapeResult) []bar {
 	return []bar{
 		{name: "drain (runs/s)", product: product.drain, floor: floor.drain, higher: true, target: 0.5, targetText: "≥ 0.5 × floor"},
 		{name: "launch → running p50", product: product.p50, floor: floor.p50, unit: time.Millisecond, abs: 5, targetText: "≤ 5 ms"},
 		{name: "launch → running p99", product: product.p99, floor: floor.p99, unit: time.Millisecond, abs: 25, targetText: "≤ 25 ms"},
 		{name: "launch over HTTP (/s)", product: product.launches, floor: floor.launches, higher: true, target: 1.5, targetText: "≥ 1.5 × floor"},
-	}, nil
+	}
+}
+
+// medianBars folds rounds of bars into one: the median product, floor and
+// ratio of each (the ratio is the median of the rounds' own ratios, not the
+// ratio of the medians: a round's product and floor ran minutes apart at
+// most, on the same machine state). This machine's floors alone move by
+// ±10 % from run to run.
+func medianBars(rounds [][]bar) []bar {
+	out := make([]bar, len(rounds[0]))
+	for i := range out {
+		var ps, fs, rs []float64
+		for _, r := range rounds {
+			ps, fs, rs = append(ps, r[i].product), append(fs, r[i].floor), append(rs, r[i].product/r[i].floor)
+		}
+		out[i] = rounds[0][i]
+		out[i].product, out[i].floor, out[i].ratio = median(ps), median(fs), median(rs)
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // shapeResult is one side's figures: rates per second, latencies in seconds.
@@ -455,6 +507,7 @@ func dur(d time.Duration) string { return d.Round(10 * time.Microsecond).String(
 type bar struct {
 	name           string
 	product, floor float64
+	ratio          float64 // when set, printed instead of product/floor (a median of rounds)
 	unit           time.Duration
 	higher         bool
 	target, abs    float64
@@ -466,6 +519,9 @@ func printBars(bars []bar) (missed bool) {
 	fmt.Printf("\n%-24s %10s %10s %7s  %-15s %s\n", "bar", "product", "floor", "ratio", "target", "")
 	for _, b := range bars {
 		ratio := b.product / b.floor
+		if b.ratio != 0 {
+			ratio = b.ratio
+		}
 		var ok bool
 		var p, f string
 		if b.higher {
