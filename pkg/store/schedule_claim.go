@@ -37,13 +37,15 @@ import (
 // at every call (1–2.5 ms of planning per claim); with the literal the
 // cached generic plan is as good as a custom one and is kept.
 var sqlClaimDue = `
-WITH due AS (
-    SELECT s.id, ` + sqlSlotDue + ` AS slot FROM schedules s
+WITH locked AS MATERIALIZED (
+    SELECT s.id, s.enabled, s.next_run_at, s.schedule_type FROM schedules s
     WHERE s.due_at IS NOT NULL AND s.due_at <= now()
       AND (s.claimed_until IS NULL OR s.claimed_until < now())
     ORDER BY s.due_at, s.id
     LIMIT %d
     FOR UPDATE OF s SKIP LOCKED
+), due AS (
+    SELECT s.id, ` + sqlSlotDue + ` AS slot FROM locked s
 ), pick AS MATERIALIZED (
     SELECT sr.schedule_id, sr.job_id, NOT due.slot AND NOT (j.task_type = ANY(?::text[]))
                AND (j.worker_host_id IS NULL OR NOT (j.worker_host_id = ANY(?)))
