@@ -43,6 +43,11 @@ func (s *Scheduler) rescueEvery() time.Duration { return min(time.Second, s.cfg.
 // exclusive runs fn unless another replica is running the same maintenance.
 func (s *Scheduler) exclusive(ctx context.Context, name string, fn func(context.Context) error) {
 	ran, err := s.st.TryMaintenanceLock(ctx, name, fn)
+	s.maintained(ctx, name, ran, err)
+}
+
+// maintained logs a maintenance failure and signals the attempt.
+func (s *Scheduler) maintained(ctx context.Context, name string, ran bool, err error) {
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("maintenance failed", zap.String("work", name), zap.Error(err))
 	}

@@ -36,18 +36,25 @@ func (s *Scheduler) maintainStatistics(now time.Time) {
 	})
 }
 
+// statisticsWait bounds how long a starting replica waits for another's
+// statistics check before claiming anyway.
+const statisticsWait = 5 * time.Second
+
 // statisticsBeforeClaiming is a replica's first statistics check, before its
 // first claim: replicas started onto a backlog (a burst launched while none
 // ran, or a fresh database) would otherwise plan their claims on statistics
 // of empty tables — a claim of 100 schedules then reads every pending job
 // (over 100 ms instead of under 10) until the background check's ANALYZE
-// lands. Another replica holding the check skips it here.
+// lands. Replicas starting together wait for the one that holds the check
+// (up to statisticsWait), then check themselves: the tables are fresh by
+// then, so that is one read.
 func (s *Scheduler) statisticsBeforeClaiming(ctx context.Context) {
 	if s.killed.Load() || s.paused.Load() {
 		return
 	}
 	s.statistics.last = s.cfg.Clock.Now()
-	s.exclusive(ctx, "statistics", s.refreshStatistics)
+	ran, err := s.st.WaitMaintenanceLock(ctx, "statistics", statisticsWait, s.refreshStatistics)
+	s.maintained(ctx, "statistics", ran, err)
 }
 
 // refreshStatistics is one statistics check, under the maintenance lock.

@@ -85,6 +85,35 @@ func (s *Store) TryMaintenanceLock(ctx context.Context, name string, fn func(ctx
 	return true, fn(ctx)
 }
 
+// WaitMaintenanceLock runs fn under the named maintenance lock (the one
+// TryMaintenanceLock takes), waiting up to wait for another replica to
+// release it; it reports false without running fn when the wait ran out.
+// The lock is a transaction lock on a dedicated connection, held while fn
+// runs and released with that transaction, so a wait cut short never
+// leaves a lock behind in the pool.
+func (s *Store) WaitMaintenanceLock(ctx context.Context, name string, wait time.Duration, fn func(ctx context.Context) error) (bool, error) {
+	conn, err := s.sql.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", wait.Milliseconds())); err != nil {
+		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("maintenance", name)); err != nil {
+		if isLockTimeout(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
+	}
+	return true, fn(ctx)
+}
+
 // sqlPruneRuns deletes one batch of runs that finished more than @age seconds
 // ago, oldest first (runs_completed_idx), skipping rows another transaction
 // holds. The cascade takes their jobs, attempts, artifacts, LLM call counts,

@@ -357,3 +357,38 @@ func TestPruneFinishedRunsInBatches(t *testing.T) {
 		}
 	}
 }
+
+// WaitMaintenanceLock gives up (without running its work) when another
+// replica holds the lock longer than the wait, and runs once it is free.
+func TestWaitMaintenanceLock(t *testing.T) {
+	t.Parallel()
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		_, err := st.TryMaintenanceLock(ctx, "statistics", func(context.Context) error {
+			close(held)
+			<-release
+			return nil
+		})
+		holder <- err
+	}()
+	<-held
+	ran, err := st.WaitMaintenanceLock(ctx, "statistics", 50*time.Millisecond, func(context.Context) error {
+		t.Error("ran while another held the lock")
+		return nil
+	})
+	if ran || err != nil {
+		t.Fatalf("wait on a held lock: ran %v, %v; want false, nil", ran, err)
+	}
+	close(release)
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	var calls int
+	ran, err = st.WaitMaintenanceLock(ctx, "statistics", time.Minute, func(context.Context) error { calls++; return nil })
+	if !ran || err != nil || calls != 1 {
+		t.Fatalf("free lock: ran %v, %v, %d calls", ran, err, calls)
+	}
+}

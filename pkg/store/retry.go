@@ -53,3 +53,9 @@ func isRetryableTxError(err error) bool {
 	}
 	return false
 }
+
+// isLockTimeout reports whether err is PostgreSQL's lock_timeout firing.
+func isLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
+}
