@@ -58,6 +58,13 @@ func outerJoinedColumns(model any, alias string) string {
 	return strings.Join(cols, ", ")
 }
 
+// runFields are the scan destinations of modelColumns(&Run{}); JSON columns
+// scan as bytes (NULL: nil).
+func runFields(r *Run) []any {
+	return []any{&r.ID, &r.DirectiveID, &r.Status, (*[]byte)(&r.DirectiveSnapshot), &r.WorkerHostID, &r.CreatedAt,
+		&r.StartedAt, &r.CompletedAt, &r.ErrorMessage, &r.ReportMarkdown, (*[]byte)(&r.ReportJSON)}
+}
+
 // scheduleFields are the scan destinations of modelColumns(&Schedule{}).
 func scheduleFields(s *Schedule) []any {
 	return []any{&s.ID, &s.Name, &s.Task, &s.DirectiveID, &s.CustomDirectiveText, &s.TargetHostID, &s.Enabled,

@@ -6,15 +6,16 @@ import (
 )
 
 // The hand-written scan destinations follow the models' columns one for
-// one, in order: a field added to Schedule or Job without its destination
+// one, in order: a field added to Run, Schedule or Job without its destination
 // (or one out of place) fails here, not at the first claim.
 func TestScanFieldsFollowTheModels(t *testing.T) {
+	var r Run
 	var s Schedule
 	var j Job
 	for _, c := range []struct {
 		model any
 		dest  []any
-	}{{&s, scheduleFields(&s)}, {&j, jobFields(&j)}} {
+	}{{&r, runFields(&r)}, {&s, scheduleFields(&s)}, {&j, jobFields(&j)}} {
 		v := reflect.ValueOf(c.model).Elem()
 		var cols []string
 		for _, f := range modelFields(c.model) {

@@ -1,9 +1,9 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,7 +38,7 @@ type newJob struct {
 // ScheduledRun per job. Ids come from the sequences up front so every row can
 // reference its run, schedule and job; foreign keys are checked at the end
 // of the statement. A run planned with an error is created failed.
-const sqlCreateRuns = `
+var sqlCreateRuns = `
 WITH l AS MATERIALIZED (
     SELECT l.*, nextval('runs_id_seq') AS run_id, coalesce(l.scheduled_for, now()) AS due,
            CASE WHEN l.error IS NULL THEN 'pending' ELSE 'failed' END AS status,
@@ -70,55 +70,42 @@ WITH l AS MATERIALIZED (
     INSERT INTO scheduled_runs (schedule_id, run_id, job_id, scheduled_for, status, finished_at, error_summary)
     SELECT schedule_id, run_id, job_id, due, status, ended, coalesce(error, '') FROM t
 )
-SELECT l.idx, to_jsonb(r.*), jj.jobs
-FROM l JOIN r ON r.id = l.run_id
-JOIN (SELECT run_id, jsonb_agg(to_jsonb(j.*)) AS jobs FROM j GROUP BY run_id) jj ON jj.run_id = l.run_id`
+SELECT l.idx, ` + modelColumns(&Run{}, "r") + `, ` + modelColumns(&Job{}, "j") + `
+FROM l JOIN r ON r.id = l.run_id JOIN j ON j.run_id = l.run_id
+ORDER BY l.idx, j.position, j.id`
 
 // createRuns inserts planned runs in tx and returns each run with its jobs,
-// keyed by the plan's Idx.
+// keyed by the plan's Idx. The statement returns one row per job, the run's
+// columns beside the job's, read without reflection or JSON.
 func createRuns(tx *gorm.DB, rows []newRun) (map[int]*RunDetail, error) {
 	payload, err := json.Marshal(rows)
 	if err != nil {
 		return nil, fmt.Errorf("encode runs: %w", err)
 	}
-	res, err := tx.Raw(sqlCreateRuns, string(payload)).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("create runs: %w", err)
-	}
-	defer res.Close()
 	out := make(map[int]*RunDetail, len(rows))
-	for res.Next() {
+	err = queryRows(tx, func(res *sql.Rows) error {
 		var idx int
-		var runJSON, jobsJSON []byte
-		if err := res.Scan(&idx, &runJSON, &jobsJSON); err != nil {
-			return nil, fmt.Errorf("scan created run: %w", err)
+		var run Run
+		var job Job
+		dest := append(append([]any{&idx}, runFields(&run)...), jobFields(&job)...)
+		if err := res.Scan(dest...); err != nil {
+			return fmt.Errorf("scan created run: %w", err)
 		}
-		if out[idx], err = decodeCreated(runJSON, jobsJSON); err != nil {
-			return nil, err
+		d := out[idx]
+		if d == nil {
+			run.toUTC()
+			d = &RunDetail{Run: run}
+			out[idx] = d
 		}
-	}
-	if err := res.Err(); err != nil {
+		job.toUTC()
+		d.Jobs = append(d.Jobs, job)
+		return nil
+	}, sqlCreateRuns, string(payload))
+	if err != nil {
 		return nil, fmt.Errorf("create runs: %w", err)
 	}
 	if len(out) != len(rows) {
 		return nil, fmt.Errorf("created %d of %d runs", len(out), len(rows))
 	}
 	return out, nil
-}
-
-// decodeCreated turns the insert statement's JSON into the run detail.
-func decodeCreated(runJSON, jobsJSON []byte) (*RunDetail, error) {
-	detail := &RunDetail{}
-	if err := json.Unmarshal(runJSON, &detail.Run); err != nil {
-		return nil, fmt.Errorf("decode created run: %w", err)
-	}
-	if err := json.Unmarshal(jobsJSON, &detail.Jobs); err != nil {
-		return nil, fmt.Errorf("decode created jobs: %w", err)
-	}
-	detail.Run.toUTC()
-	for i := range detail.Jobs {
-		detail.Jobs[i].toUTC()
-	}
-	sort.Slice(detail.Jobs, func(i, j int) bool { return detail.Jobs[i].Position < detail.Jobs[j].Position })
-	return detail, nil
 }
