@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,12 +25,12 @@ func TestMain(m *testing.M) {
 
 // startProcess starts a scheduler process (this test binary, see TestMain)
 // with a 2 s lease and a 1 s poll; extra flags follow.
-func startProcess(t *testing.T, dbURL, claimant string, extra ...string) (*exec.Cmd, *logBuffer) {
+func startProcess(t *testing.T, dbURL, claimant string, extra ...string) (*exec.Cmd, *testenv.Buffer) {
 	t.Helper()
 	args := append([]string{"--claimant", claimant, "--claim-ttl", "2s", "--interval", "1", "--log-format", "json"}, extra...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "CYBERBRAIN_TEST_AS_SCHEDULER=1", "DATABASE_URL="+dbURL)
-	out := &logBuffer{}
+	out := &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -42,25 +40,6 @@ func startProcess(t *testing.T, dbURL, claimant string, extra ...string) (*exec.
 		_ = cmd.Wait()
 	})
 	return cmd, out
-}
-
-// logBuffer is a process's output, written by exec's copying goroutine
-// while the test may read it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // SIGKILL of a real scheduler process in the middle of a job: after

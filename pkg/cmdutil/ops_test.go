@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -234,28 +233,10 @@ func TestCommonCheck(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the log flusher and the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Log lines are buffered, not lost: a line reaches the output without a
 // Sync, within a few flush intervals (someone following the log sees it).
 func TestLogLinesReachTheOutputWithoutSync(t *testing.T) {
-	var out lockedBuffer
+	var out testenv.Buffer
 	log, err := newLogger(&out, false, "json", "")
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package scheduler_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/cyberbrain/cyberbrain/pkg/notify"
 	"github.com/cyberbrain/cyberbrain/pkg/scheduler"
 	"github.com/cyberbrain/cyberbrain/pkg/store"
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // hookCall is one request a webhook receiver got, and how it answered
@@ -128,22 +128,7 @@ func addRule(t *testing.T, st *store.Store, r store.NotificationRule) int64 {
 
 // logBuffer is a logger that writes to the test log and to a buffer the
 // test scans for secrets.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ testenv.Buffer }
 
 func (l *logBuffer) logger(t *testing.T, name string) *zap.Logger {
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(l), zap.DebugLevel)

@@ -85,27 +85,34 @@ func (s *Store) TryMaintenanceLock(ctx context.Context, name string, fn func(ctx
 	return true, fn(ctx)
 }
 
+// maintenanceHold bounds how long WaitMaintenanceLock holds its lock once
+// taken (fn's own work bounds itself: an ANALYZE, analyzeTimeout).
+const maintenanceHold = time.Minute
+
 // WaitMaintenanceLock runs fn under the named maintenance lock (the one
 // TryMaintenanceLock takes), waiting up to wait for another replica to
 // release it; it reports false without running fn when the wait ran out.
 // The lock is a transaction lock on a dedicated connection, held while fn
 // runs and released with that transaction, so a wait cut short never
-// leaves a lock behind in the pool.
+// leaves a lock behind in the pool. The transaction lasts at most wait
+// plus maintenanceHold: an unreachable server cannot hold the caller longer.
 func (s *Store) WaitMaintenanceLock(ctx context.Context, name string, wait time.Duration, fn func(ctx context.Context) error) (bool, error) {
-	conn, err := s.sql.Conn(ctx)
+	txCtx, cancel := context.WithTimeout(ctx, wait+maintenanceHold)
+	defer cancel()
+	conn, err := s.sql.Conn(txCtx)
 	if err != nil {
 		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := conn.BeginTx(txCtx, nil)
 	if err != nil {
 		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", wait.Milliseconds())); err != nil {
+	if _, err := tx.ExecContext(txCtx, fmt.Sprintf("SET LOCAL lock_timeout = %d", wait.Milliseconds())); err != nil {
 		return false, fmt.Errorf("maintenance lock %s: %w", name, err)
 	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("maintenance", name)); err != nil {
+	if _, err := tx.ExecContext(txCtx, "SELECT pg_advisory_xact_lock($1)", lockKey("maintenance", name)); err != nil {
 		if isLockTimeout(err) {
 			return false, nil
 		}
