@@ -16,3 +16,7 @@ func (s *Store) Sleep(ctx context.Context, d time.Duration) error {
 
 // JobsReady exposes the finish's wake-up check.
 func (s *Store) JobsReady(ctx context.Context) (bool, error) { return s.jobsReady(ctx) }
+
+// ResumeInputReuse ends the pause of launch input reuse that follows a
+// batch the reused inputs failed.
+func (s *Store) ResumeInputReuse() { s.reuseInputsAfter.Store(0) }

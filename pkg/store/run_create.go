@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,13 +39,21 @@ type newJob struct {
 // ScheduledRun per job. Ids come from the sequences up front so every row can
 // reference its run, schedule and job; foreign keys are checked at the end
 // of the statement. A run planned with an error is created failed.
+//
+// Planned on inputs read earlier (a launch batch reusing the previous one's),
+// it inserts nothing unless those inputs' fingerprint still holds (v, read
+// only then): parameters directive ids, default directive name, payload,
+// fingerprint twice ("" skips the check).
 var sqlCreateRuns = `
-WITH l AS MATERIALIZED (
+WITH v AS (
+    SELECT ` + sqlInputsFingerprint + ` AS fingerprint
+), l AS MATERIALIZED (
     SELECT l.*, nextval('runs_id_seq') AS run_id, coalesce(l.scheduled_for, now()) AS due,
            CASE WHEN l.error IS NULL THEN 'pending' ELSE 'failed' END AS status,
            CASE WHEN l.error IS NOT NULL THEN now() END AS ended
     FROM jsonb_to_recordset(?::jsonb) AS l(idx int, directive_id bigint, snapshot jsonb, host_id bigint,
          scheduled_for timestamptz, hand_off bool, error text, jobs jsonb)
+    WHERE ?::text = '' OR ?::text = (SELECT fingerprint FROM v)
 ), t AS MATERIALIZED (
     SELECT l.run_id, l.host_id, l.due, l.status, l.ended, l.error, x.task, x.pos, x.config, x.max_attempts, x.timeout,
            x.schedule_id IS NULL AS new_schedule,
@@ -74,10 +83,20 @@ SELECT l.idx, ` + modelColumns(&Run{}, "r") + `, ` + modelColumns(&Job{}, "j") +
 FROM l JOIN r ON r.id = l.run_id JOIN j ON j.run_id = l.run_id
 ORDER BY l.idx, j.position, j.id`
 
+// errInputsChanged: the run inputs a batch was planned on changed since
+// they were read; nothing was inserted.
+var errInputsChanged = errors.New("run inputs changed since they were read")
+
 // createRuns inserts planned runs in tx and returns each run with its jobs,
 // keyed by the plan's Idx. The statement returns one row per job, the run's
 // columns beside the job's, read without reflection or JSON.
 func createRuns(tx *gorm.DB, rows []newRun) (map[int]*RunDetail, error) {
+	return createRunsOn(tx, rows, nil)
+}
+
+// createRunsOn is createRuns for rows planned on in (nil: inputs read in
+// this transaction): errInputsChanged when in's fingerprint no longer holds.
+func createRunsOn(tx *gorm.DB, rows []newRun, in *runInputs) (map[int]*RunDetail, error) {
 	payload, err := json.Marshal(rows)
 	if err != nil {
 		return nil, fmt.Errorf("encode runs: %w", err)
@@ -100,12 +119,38 @@ func createRuns(tx *gorm.DB, rows []newRun) (map[int]*RunDetail, error) {
 		job.toUTC()
 		d.Jobs = append(d.Jobs, job)
 		return nil
-	}, sqlCreateRuns, string(payload))
+	}, sqlCreateRuns, Int64s(checkedIDs(in)), checkedName(in), string(payload), checkedFingerprint(in), checkedFingerprint(in))
 	if err != nil {
 		return nil, fmt.Errorf("create runs: %w", err)
+	}
+	if len(out) == 0 && in != nil {
+		return nil, errInputsChanged
 	}
 	if len(out) != len(rows) {
 		return nil, fmt.Errorf("created %d of %d runs", len(out), len(rows))
 	}
 	return out, nil
+}
+
+// checkedIDs, checkedName and checkedFingerprint are sqlCreateRuns'
+// fingerprint parameters for inputs in (nil: no check).
+func checkedIDs(in *runInputs) []int64 {
+	if in == nil {
+		return nil
+	}
+	return in.DirectiveIDs
+}
+
+func checkedName(in *runInputs) string {
+	if in == nil {
+		return ""
+	}
+	return DefaultDirectiveName
+}
+
+func checkedFingerprint(in *runInputs) string {
+	if in == nil {
+		return ""
+	}
+	return in.Fingerprint
 }

@@ -123,3 +123,42 @@ func TestConcurrentLaunchesAreEachWhole(t *testing.T) {
 		t.Fatalf("rows: %d runs, %d jobs, %d mislinked", runs, jobs, bad)
 	}
 }
+
+// A launch right after another may be planned on the inputs that one read,
+// but is created, or refused, only on inputs that hold when it is: a task
+// disabled in between refuses the next launch (the insert's fingerprint
+// check fails and the launch is planned again on a fresh read), and one
+// enabled in between lets it through (a refusal is only made on a fresh
+// read).
+func TestLaunchSeesDefinitionChangesMadeJustBefore(t *testing.T) {
+	t.Parallel()
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	setNoop := func(enabled bool) {
+		t.Helper()
+		if err := testenv.SQL(t, st).Exec(`UPDATE task_definitions SET enabled = ? WHERE key = 'noop'`, enabled).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	noop := store.LaunchRequest{Tasks: []string{"noop"}}
+	setNoop(true)
+	for i := 0; i < 2; i++ { // the first creates the default directive
+		if _, err := st.Launch(ctx, noop); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setNoop(false)
+	if _, err := st.Launch(ctx, noop); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("launch of a task disabled just before: %v, want refused", err)
+	}
+	st.ResumeInputReuse() // reused inputs failed that batch: reuse pauses for a second
+	setNoop(true)
+	if _, err := st.Launch(ctx, noop); err != nil {
+		t.Fatalf("launch of a task enabled just before: %v", err)
+	}
+	var runs int
+	testenv.SQL(t, st).Raw(`SELECT count(*) FROM runs`).Scan(&runs)
+	if runs != 3 {
+		t.Fatalf("%d runs, want 3", runs)
+	}
+}

@@ -101,18 +101,38 @@ type runInputs struct {
 	Tasks      []TaskDefinition
 	Hosts      []hostCandidate
 	Now        time.Time // the database clock: how recently a host was seen
+	// Fingerprint is a digest of everything above but the clock, computed by
+	// the database; sqlCreateRuns can check that it still holds.
+	Fingerprint string
+	DirectiveIDs []int64 // the directives requested when read
+	readAt       time.Time
 }
 
-// sqlRunInputs reads, in one round trip, the requested directives and the
-// default one, every task definition, every worker host with its running
-// job count, and the database clock.
-const sqlRunInputs = `SELECT
+// sqlInputsRead reads the requested directives and the default one, every
+// task definition, and every worker host with its running job count, as
+// JSON (parameters: directive ids, default directive name).
+const sqlInputsRead = `
     (SELECT coalesce(jsonb_agg(to_jsonb(d)), '[]') FROM directives d WHERE d.id = ANY(?) OR d.name = ?),
     (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.id), '[]') FROM task_definitions t),
     (SELECT coalesce(jsonb_agg(to_jsonb(h) || jsonb_build_object('running',
         (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running')) ORDER BY h.id), '[]')
-     FROM worker_hosts h),
-    now()`
+     FROM worker_hosts h)`
+
+// sqlInputsFingerprint is a digest of the rows sqlInputsRead reads: each
+// row's id and xmin (any insert, update or delete of such a row changes
+// it) and each host's running job count (same parameters). It is cheap
+// next to the read: no row is turned into JSON.
+const sqlInputsFingerprint = `md5(
+    (SELECT coalesce(string_agg(d.id || ':' || d.xmin, ',' ORDER BY d.id), '') FROM directives d WHERE d.id = ANY(?) OR d.name = ?)
+    || '|' || (SELECT coalesce(string_agg(t.id || ':' || t.xmin, ',' ORDER BY t.id), '') FROM task_definitions t)
+    || '|' || (SELECT coalesce(string_agg(h.id || ':' || h.xmin || ':' ||
+        (SELECT count(*) FROM jobs j WHERE j.worker_host_id = h.id AND j.status = 'running'), ',' ORDER BY h.id), '')
+        FROM worker_hosts h))`
+
+// sqlRunInputs reads the inputs, the database clock and the inputs'
+// fingerprint in one round trip (parameters: directive ids and default
+// directive name, twice).
+const sqlRunInputs = `SELECT ` + sqlInputsRead + `, now(), ` + sqlInputsFingerprint
 
 // loadRunInputs reads what specs need; db may be a transaction.
 func loadRunInputs(ctx context.Context, db *gorm.DB, specs []runSpec) (*runInputs, error) {
@@ -123,8 +143,9 @@ func loadRunInputs(ctx context.Context, db *gorm.DB, specs []runSpec) (*runInput
 		}
 	}
 	var dirsJSON, tasksJSON, hostsJSON []byte
-	in := &runInputs{Directives: map[int64]*Directive{}}
-	err := db.WithContext(ctx).Raw(sqlRunInputs, Int64s(ids), DefaultDirectiveName).Row().Scan(&dirsJSON, &tasksJSON, &hostsJSON, &in.Now)
+	in := &runInputs{Directives: map[int64]*Directive{}, DirectiveIDs: ids, readAt: time.Now()}
+	err := db.WithContext(ctx).Raw(sqlRunInputs, Int64s(ids), DefaultDirectiveName, Int64s(ids), DefaultDirectiveName).Row().
+		Scan(&dirsJSON, &tasksJSON, &hostsJSON, &in.Now, &in.Fingerprint)
 	if err != nil {
 		return nil, fmt.Errorf("load run inputs: %w", err)
 	}
@@ -148,6 +169,7 @@ func loadRunInputs(ctx context.Context, db *gorm.DB, specs []runSpec) (*runInput
 		if in.Default, err = defaultDirective(ctx, db); err != nil {
 			return nil, err
 		}
+		in.Fingerprint = "" // read before the default directive was created
 	}
 	return in, nil
 }

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,10 @@ type Store struct {
 
 	notifier *notifier
 	install  installation
+	// launchInputs are the run inputs the last launch batch read, reused
+	// by the next under their fingerprint (run_launch.go).
+	launchInputs     atomic.Pointer[runInputs]
+	reuseInputsAfter atomic.Int64 // unix ns: no reuse before (reused inputs failed a batch)
 
 	closeOnce sync.Once
 }
