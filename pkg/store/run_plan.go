@@ -103,7 +103,7 @@ type runInputs struct {
 	Now        time.Time // the database clock: how recently a host was seen
 	// Fingerprint is a digest of everything above but the clock, computed by
 	// the database; sqlCreateRuns can check that it still holds.
-	Fingerprint string
+	Fingerprint  string
 	DirectiveIDs []int64 // the directives requested when read
 	readAt       time.Time
 }
