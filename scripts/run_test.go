@@ -2,7 +2,6 @@
 package scripts
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,10 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cyberbrain/cyberbrain/pkg/testenv"
 )
 
 // TestMain lets this test binary stand in for bin/api and bin/scheduler
@@ -60,23 +60,10 @@ func waitForSignal() {
 
 // runScript is one `scripts/run.sh` in the background.
 type runScript struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-	err  error
-}
-
-func (r *runScript) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.out.Write(p)
-}
-
-func (r *runScript) output() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.out.String()
+	testenv.Buffer // its output
+	cmd            *exec.Cmd
+	done           chan struct{}
+	err            error
 }
 
 // fakeBin writes bin/api and bin/scheduler scripts that run this binary.
@@ -124,9 +111,9 @@ func (r *runScript) wait(t *testing.T, within time.Duration) string {
 	t.Helper()
 	select {
 	case <-r.done:
-		return r.output()
+		return r.String()
 	case <-time.After(within):
-		t.Fatalf("run.sh still running after %v:\n%s", within, r.output())
+		t.Fatalf("run.sh still running after %v:\n%s", within, r.String())
 		return ""
 	}
 }

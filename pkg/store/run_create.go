@@ -102,6 +102,7 @@ func createRunsOn(tx *gorm.DB, rows []newRun, in *runInputs) (map[int]*RunDetail
 		return nil, fmt.Errorf("encode runs: %w", err)
 	}
 	out := make(map[int]*RunDetail, len(rows))
+	ids, name, fingerprint := fingerprintCheck(in)
 	err = queryRows(tx, func(res *sql.Rows) error {
 		var idx int
 		var run Run
@@ -119,7 +120,7 @@ func createRunsOn(tx *gorm.DB, rows []newRun, in *runInputs) (map[int]*RunDetail
 		job.toUTC()
 		d.Jobs = append(d.Jobs, job)
 		return nil
-	}, sqlCreateRuns, Int64s(checkedIDs(in)), checkedName(in), string(payload), checkedFingerprint(in), checkedFingerprint(in))
+	}, sqlCreateRuns, ids, name, string(payload), fingerprint, fingerprint)
 	if err != nil {
 		return nil, fmt.Errorf("create runs: %w", err)
 	}
@@ -132,25 +133,12 @@ func createRunsOn(tx *gorm.DB, rows []newRun, in *runInputs) (map[int]*RunDetail
 	return out, nil
 }
 
-// checkedIDs, checkedName and checkedFingerprint are sqlCreateRuns'
-// fingerprint parameters for inputs in (nil: no check).
-func checkedIDs(in *runInputs) []int64 {
+// fingerprintCheck is sqlCreateRuns' check of inputs in: the directives
+// they were read for, the default directive's name and their fingerprint
+// (all empty for nil: no check).
+func fingerprintCheck(in *runInputs) (ids Int64s, name, fingerprint string) {
 	if in == nil {
-		return nil
+		return nil, "", ""
 	}
-	return in.DirectiveIDs
-}
-
-func checkedName(in *runInputs) string {
-	if in == nil {
-		return ""
-	}
-	return DefaultDirectiveName
-}
-
-func checkedFingerprint(in *runInputs) string {
-	if in == nil {
-		return ""
-	}
-	return in.Fingerprint
+	return Int64s(in.DirectiveIDs), DefaultDirectiveName, in.Fingerprint
 }
