@@ -16,11 +16,17 @@ func (s *Scheduler) maintain(ctx context.Context) {
 	if s.killed.Load() {
 		return // a killed replica does nothing more (it runs after a pass's claim)
 	}
+	// Killed while it runs (Kill plays SIGKILL, right after the pass's claim
+	// started a job, say), the rescue must not reach the database either:
+	// Kill cancels execCtx, and with it the rescue's context.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(s.execCtx, stop)()
 	now := s.cfg.Clock.Now()
 	if now.Sub(s.lastRescue) >= s.rescueEvery() {
 		s.lastRescue = now
 		rescued, err := s.st.RescueExpired(ctx, 500, s.cfg.RetryBackoff)
-		if err != nil {
+		if err != nil && !s.killed.Load() {
 			s.log.Error("rescue of expired leases failed", zap.Error(err))
 		}
 		s.reportRescued(rescued)
