@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -14,10 +15,13 @@ var statisticsTables = []string{"runs", "jobs", "job_attempts", "schedules", "sc
 
 // Planner statistics are refreshed for a table once more rows changed since
 // its last analysis than the larger of these: a floor, so small tables are
-// left to autovacuum, and a fraction of its live rows.
+// left to autovacuum, and a fraction of its live rows. Within
+// StatisticsSettle of an analysis, only a change of the table's size counts
+// (by as much, against the rows PostgreSQL last counted).
 const (
 	StatisticsFloor    = 1000
 	StatisticsFraction = 0.2
+	StatisticsSettle   = time.Minute
 )
 
 // analyzeTimeout bounds one refresh's ANALYZE (it reads a fixed-size sample
@@ -30,11 +34,33 @@ type TableStatistics struct {
 	LiveRows     int64      // n_live_tup
 	Modified     int64      // n_mod_since_analyze
 	LastAnalyzed *time.Time // the later of last_analyze and last_autoanalyze; nil: never
+	// SinceAnalysis is how long ago LastAnalyzed was, by the database's clock.
+	SinceAnalysis time.Duration
+	// CountedRows is pg_class.reltuples: the rows the last analysis or
+	// vacuum counted (0 when none did).
+	CountedRows int64
 }
 
-// Stale reports whether the table's planner statistics are due for a refresh.
+// Stale reports whether the table's planner statistics are due for a
+// refresh: many rows changed since the last analysis and, if that analysis
+// is recent, the table grew or shrank too. A drain rewrites every row of a
+// burst in place without changing how many there are: re-analysing it in the
+// middle cost the drain an ANALYZE and every replica a re-plan of each of
+// its statements (half the drain rate where the drain outlasted the check's
+// period, docs/BENCHMARKS.md). Autovacuum analyses such churn on its own
+// (the queue tables ask it for 50 rows + 2 %, see the migrations).
 func (t TableStatistics) Stale() bool {
-	return t.Modified > max(StatisticsFloor, int64(StatisticsFraction*float64(t.LiveRows)))
+	over := func(changed, of int64) bool {
+		return changed > max(StatisticsFloor, int64(StatisticsFraction*float64(of)))
+	}
+	if !over(t.Modified, t.LiveRows) {
+		return false
+	}
+	if t.LastAnalyzed == nil || t.SinceAnalysis >= StatisticsSettle {
+		return true
+	}
+	moved := t.LiveRows - t.CountedRows
+	return over(max(moved, -moved), t.CountedRows)
 }
 
 // selectTableStatistics reads the counters of the tables named in its argument,
@@ -44,16 +70,26 @@ func (t TableStatistics) Stale() bool {
 // cached snapshot — this statement runs in a transaction of its own, so it
 // sees what has been flushed by the time it starts.
 const selectTableStatistics = `SELECT t.name AS table, u.n_live_tup AS live_rows,
-		u.n_mod_since_analyze AS modified, greatest(u.last_analyze, u.last_autoanalyze) AS last_analyzed
+		u.n_mod_since_analyze AS modified, greatest(u.last_analyze, u.last_autoanalyze) AS last_analyzed,
+		coalesce(extract(epoch FROM now() - greatest(u.last_analyze, u.last_autoanalyze)), 0)::float8 AS since_analysis_s,
+		greatest(c.reltuples, 0)::bigint AS counted_rows
 	FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(name, ord)
 	JOIN pg_stat_user_tables u ON u.relid = to_regclass(t.name)
+	JOIN pg_class c ON c.oid = u.relid
 	ORDER BY t.ord`
 
 // HotTableStatistics returns the statistics counters of the tables a burst
 // rewrites (runs, jobs, job_attempts, schedules, scheduled_runs).
 func (s *Store) HotTableStatistics(ctx context.Context) ([]TableStatistics, error) {
 	var rows []TableStatistics
-	err := s.db.WithContext(ctx).Raw(selectTableStatistics, textArray(statisticsTables)).Scan(&rows).Error
+	err := queryRows(s.db.WithContext(ctx), func(r *sql.Rows) error {
+		var t TableStatistics
+		var since float64
+		err := r.Scan(&t.Table, &t.LiveRows, &t.Modified, &t.LastAnalyzed, &since, &t.CountedRows)
+		t.SinceAnalysis = time.Duration(since * float64(time.Second))
+		rows = append(rows, t)
+		return err
+	}, selectTableStatistics, textArray(statisticsTables))
 	if err != nil {
 		return nil, fmt.Errorf("table statistics: %w", err)
 	}
@@ -62,7 +98,7 @@ func (s *Store) HotTableStatistics(ctx context.Context) ([]TableStatistics, erro
 
 // RefreshStatistics analyses each hot table whose rows changed since its last
 // analysis by more than max(StatisticsFloor, StatisticsFraction × its live
-// rows) — after a burst, before autovacuum gets there (it looks once a
+// rows) (TableStatistics.Stale) — after a burst, before autovacuum gets there (it looks once a
 // minute; the queue tables ask it for 50 rows + 2 %, see the migrations:
 // it keeps the steady churn). It returns what it read and the tables it
 // analysed. The stale tables are analysed in one transaction, so statements
