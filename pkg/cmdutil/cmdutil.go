@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -219,23 +218,9 @@ func Execute(cmd *cobra.Command) {
 	}
 }
 
-// gcPercent is the api's and the scheduler's garbage collector target
-// (Go's GOGC) unless the environment sets GOGC. Their live heaps are small
-// (tens of MiB), so Go's default of 100 collects very often while they work
-// through a backlog: collection was a fifth of a replica's CPU in a drain.
-// 400 lets the heap grow to five times the live data between collections.
-const gcPercent = 400
-
-// tuneGC applies gcPercent when GOGC is not set.
-func tuneGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
-	}
-}
-
 // Boot starts a process: logger, signal context, store.
 func (c *Common) Boot(ctx context.Context) (*Process, error) {
-	tuneGC()
+	tuneRuntime()
 	log, err := NewLogger(c.LogFormat, c.LogLevel)
 	if err != nil {
 		return nil, err
