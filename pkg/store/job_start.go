@@ -14,15 +14,18 @@ type StartedJob struct {
 	RunStarted bool `gorm:"-"` // this start moved the run from pending to running
 }
 
-// sqlPickFree selects ready jobs none of whose keys is limited.
+// sqlPickFree selects ready jobs none of whose keys is limited. Its values
+// are read through sub-selects, as in sqlClaimDue, so that PostgreSQL keeps
+// one generic plan: with a bound LIMIT and limit lists it planned the
+// statement at every pass of every replica.
 const sqlPickFree = `
 SELECT id FROM jobs
 WHERE status = 'pending' AND available_at <= now()
-  AND NOT (task_type = ANY(?::text[]))
-  AND (worker_host_id IS NULL OR NOT (worker_host_id = ANY(?)))
-  AND (schedule_id IS NULL OR NOT (schedule_id = ANY(?)))
+  AND NOT (task_type = ANY(CAST((SELECT ?::text[]) AS text[])))
+  AND (worker_host_id IS NULL OR NOT (worker_host_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[]))))
+  AND (schedule_id IS NULL OR NOT (schedule_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[]))))
 ORDER BY available_at, id
-LIMIT ?
+LIMIT (SELECT ?::int)
 FOR UPDATE SKIP LOCKED`
 
 // sqlStartJobs moves picked jobs to running under this claimant's lease,
