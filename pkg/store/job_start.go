@@ -14,16 +14,13 @@ type StartedJob struct {
 	RunStarted bool `gorm:"-"` // this start moved the run from pending to running
 }
 
-// sqlPickFree selects ready jobs none of whose keys is limited. Its values
-// are read through sub-selects, as in sqlClaimDue, so that PostgreSQL keeps
-// one generic plan: with a bound LIMIT and limit lists it planned the
-// statement at every pass of every replica.
-const sqlPickFree = `
+// sqlPickFree selects ready jobs none of whose keys is limited. Its LIMIT
+// is read through a sub-select too (see sqlNotLimited): bound, it had
+// PostgreSQL plan the statement at every pass of every replica.
+var sqlPickFree = `
 SELECT id FROM jobs
 WHERE status = 'pending' AND available_at <= now()
-  AND NOT (task_type = ANY(CAST((SELECT ?::text[]) AS text[])))
-  AND (worker_host_id IS NULL OR NOT (worker_host_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[]))))
-  AND (schedule_id IS NULL OR NOT (schedule_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[]))))
+  AND ` + sqlNotLimited("") + `
 ORDER BY available_at, id
 LIMIT (SELECT ?::int)
 FOR UPDATE SKIP LOCKED`

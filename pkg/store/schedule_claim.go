@@ -35,11 +35,11 @@ import (
 // bound LIMIT the generic plan's estimate (a tenth of the due schedules)
 // plans joins for thousands of rows, so PostgreSQL re-planned the statement
 // at every call (1–2.5 ms of planning per claim); with the literal the
-// cached generic plan is as good as a custom one and is kept. The limits and
-// free are read through sub-selects for the same reason: a custom plan
-// folded an empty limit list away and so always looked cheaper than the
-// generic one, and each connection kept planning the claim (8 ms a plan on
-// the bench machine, most of it on a new connection's first).
+// cached generic plan is as good as a custom one and is kept. The limits
+// (sqlNotLimited) and free are read through sub-selects for the same reason:
+// a custom plan folded an empty limit list away and so always looked cheaper
+// than the generic one, and each connection kept planning the claim (8 ms a
+// plan on the bench machine, most of it on a new connection's first).
 var sqlClaimDue = `
 WITH locked AS MATERIALIZED (
     SELECT s.id, s.enabled, s.next_run_at, s.schedule_type FROM schedules s
@@ -51,9 +51,7 @@ WITH locked AS MATERIALIZED (
 ), due AS (
     SELECT s.id, ` + sqlSlotDue + ` AS slot FROM locked s
 ), pick AS MATERIALIZED (
-    SELECT sr.schedule_id, sr.job_id, NOT due.slot AND NOT (j.task_type = ANY(CAST((SELECT ?::text[]) AS text[])))
-               AND (j.worker_host_id IS NULL OR NOT (j.worker_host_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[]))))
-               AND (j.schedule_id IS NULL OR NOT (j.schedule_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[])))) AS free
+    SELECT sr.schedule_id, sr.job_id, NOT due.slot AND ` + sqlNotLimited("j.") + ` AS free
     FROM due JOIN scheduled_runs sr ON sr.schedule_id = due.id AND sr.status = 'pending'
     JOIN jobs j ON j.id = sr.job_id AND j.status = 'pending' AND j.available_at IS NULL
 ), chosen AS (
