@@ -18,8 +18,8 @@ const gcPercent = 400
 // PostgreSQL, which runs beside them in the deployments this project ships
 // (compose.yaml, `make run`) and needs the CPUs they would take; with every
 // CPU each process's idle threads kept waking one another for the next
-// goroutine. On the 2-CPU machine of docs/BENCHMARKS.md the api spent a
-// quarter less CPU per launch and a drain's replicas a third less.
+// goroutine. On the 2-CPU machine of docs/BENCHMARKS.md the api and the
+// replicas each spent about a quarter less CPU for the same work.
 func procsFor(cpus int) int { return max(1, cpus/2) }
 
 // tuneRuntime applies gcPercent unless GOGC is set and procsFor unless

@@ -98,10 +98,11 @@ func (s *Store) HotTableStatistics(ctx context.Context) ([]TableStatistics, erro
 
 // RefreshStatistics analyses each hot table whose rows changed since its last
 // analysis by more than max(StatisticsFloor, StatisticsFraction × its live
-// rows) (TableStatistics.Stale) — after a burst, before autovacuum gets there (it looks once a
-// minute; the queue tables ask it for 50 rows + 2 %, see the migrations:
-// it keeps the steady churn). It returns what it read and the tables it
-// analysed. The stale tables are analysed in one transaction, so statements
+// rows), as TableStatistics.Stale qualifies it — after a burst, before
+// autovacuum gets there (it looks once a minute; the queue tables ask it
+// for 50 rows + 2 %, see the migrations: it keeps the steady churn). It
+// returns what it read and the tables it analysed. The stale tables are
+// analysed in one transaction, so statements
 // planned meanwhile see either the old statistics of all of them or the new
 // ones: a plan mixing a fresh jobs with an empty-looking scheduled_runs can
 // be worse than either. A table another process is analysing or vacuuming
