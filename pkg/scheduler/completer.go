@@ -72,10 +72,13 @@ func (c *completer) Stop() {
 // Under load (the previous batch held at least lingerAfter ends) the
 // completer waits up to lingerFor for a batch to fill before writing it:
 // the per-write costs (a transaction, five statements) are then shared by
-// up to twice as many ends. Idle, the first end is written at once.
+// up to twice as many ends. Idle, the first end is written at once. Under
+// load an end is thus written up to 10 ms later; `bench shape` drained 0.47
+// and 0.50 of its floor with 10 ms against 0.40-0.42 with 3 ms, and 0.42
+// with 20 ms (docs/BENCHMARKS.md).
 const (
 	lingerAfter = maxFinishBatch / 4
-	lingerFor   = 3 * time.Millisecond
+	lingerFor   = 10 * time.Millisecond
 )
 
 func (c *completer) run(ctx context.Context) {
