@@ -76,12 +76,9 @@ func (l Limits) scheduleIDs() []int64 {
 
 // sqlNotLimited is the condition that none of the keys of the job aliased
 // a (with its dot, or "") is limited; parameters: the limited task keys, host
-// ids and schedule ids (Limits). The lists are read through sub-selects, which
-// the planner cannot fold: with bound lists a custom plan dropped an empty
-// one and so always looked cheaper than the generic plan, and the statements
-// using this were planned afresh at every call.
+// ids and schedule ids (Limits), opaque to the planner.
 func sqlNotLimited(a string) string {
-	return `NOT (` + a + `task_type = ANY(CAST((SELECT ?::text[]) AS text[])))
-    AND (` + a + `worker_host_id IS NULL OR NOT (` + a + `worker_host_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[]))))
-    AND (` + a + `schedule_id IS NULL OR NOT (` + a + `schedule_id = ANY(CAST((SELECT ?::bigint[]) AS bigint[]))))`
+	return `NOT (` + a + `task_type = ANY(` + opaque("text[]") + `))
+    AND (` + a + `worker_host_id IS NULL OR NOT (` + a + `worker_host_id = ANY(` + opaque("bigint[]") + `)))
+    AND (` + a + `schedule_id IS NULL OR NOT (` + a + `schedule_id = ANY(` + opaque("bigint[]") + `)))`
 }

@@ -14,15 +14,14 @@ type StartedJob struct {
 	RunStarted bool `gorm:"-"` // this start moved the run from pending to running
 }
 
-// sqlPickFree selects ready jobs none of whose keys is limited. Its LIMIT
-// is read through a sub-select too (see sqlNotLimited): bound, it had
-// PostgreSQL plan the statement at every pass of every replica.
+// sqlPickFree selects ready jobs none of whose keys is limited (its values
+// opaque to the planner, see opaque).
 var sqlPickFree = `
 SELECT id FROM jobs
 WHERE status = 'pending' AND available_at <= now()
   AND ` + sqlNotLimited("") + `
 ORDER BY available_at, id
-LIMIT (SELECT ?::int)
+LIMIT ` + opaque("int") + `
 FOR UPDATE SKIP LOCKED`
 
 // sqlStartJobs moves picked jobs to running under this claimant's lease,

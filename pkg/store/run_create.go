@@ -43,11 +43,8 @@ type newJob struct {
 // Planned on inputs read earlier (a launch batch reusing the previous one's),
 // it inserts nothing unless those inputs' fingerprint still holds (v, read
 // only then): parameters directive ids, default directive name, payload,
-// fingerprint twice ("" skips the check). The switch is read through a
-// sub-select: as a plain parameter, PostgreSQL planned the statement afresh
-// for each call (1 ms and more of a launch's critical path), because a
-// custom plan folds the check away when it is off and so always looked
-// cheaper than the cached generic one.
+// fingerprint twice ("" skips the check; the switch is opaque to the
+// planner, which would fold the check away, see opaque).
 var sqlCreateRuns = `
 WITH v AS (
     SELECT ` + sqlInputsFingerprint + ` AS fingerprint
@@ -57,7 +54,7 @@ WITH v AS (
            CASE WHEN l.error IS NOT NULL THEN now() END AS ended
     FROM jsonb_to_recordset(?::jsonb) AS l(idx int, directive_id bigint, snapshot jsonb, host_id bigint,
          scheduled_for timestamptz, hand_off bool, error text, jobs jsonb)
-    WHERE (SELECT ?::text) = '' OR ?::text = (SELECT fingerprint FROM v)
+    WHERE ` + opaque("text") + ` = '' OR ?::text = (SELECT fingerprint FROM v)
 ), t AS MATERIALIZED (
     SELECT l.run_id, l.host_id, l.due, l.status, l.ended, l.error, x.task, x.pos, x.config, x.max_attempts, x.timeout,
            x.schedule_id IS NULL AS new_schedule,

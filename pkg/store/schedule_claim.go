@@ -36,10 +36,7 @@ import (
 // plans joins for thousands of rows, so PostgreSQL re-planned the statement
 // at every call (1–2.5 ms of planning per claim); with the literal the
 // cached generic plan is as good as a custom one and is kept. The limits
-// (sqlNotLimited) and free are read through sub-selects for the same reason:
-// a custom plan folded an empty limit list away and so always looked cheaper
-// than the generic one, and each connection kept planning the claim (8 ms a
-// plan on the bench machine, most of it on a new connection's first).
+// (sqlNotLimited) and free are opaque to the planner for the same reason.
 var sqlClaimDue = `
 WITH locked AS MATERIALIZED (
     SELECT s.id, s.enabled, s.next_run_at, s.schedule_type FROM schedules s
@@ -55,7 +52,7 @@ WITH locked AS MATERIALIZED (
     FROM due JOIN scheduled_runs sr ON sr.schedule_id = due.id AND sr.status = 'pending'
     JOIN jobs j ON j.id = sr.job_id AND j.status = 'pending' AND j.available_at IS NULL
 ), chosen AS (
-    SELECT schedule_id, job_id, free AND count(*) FILTER (WHERE free) OVER (ORDER BY job_id) <= (SELECT ?::int) AS start FROM pick
+    SELECT schedule_id, job_id, free AND count(*) FILTER (WHERE free) OVER (ORDER BY job_id) <= ` + opaque("int") + ` AS start FROM pick
 ), upd AS (
     UPDATE jobs j SET available_at = now(),
         status        = CASE WHEN chosen.start THEN 'running' ELSE j.status END,
