@@ -76,7 +76,7 @@ func shapeMain(args []string) {
 	fs.IntVar(&c.rounds, "rounds", 1, "product-then-floor rounds; with more than one, each round's table and then the medians (the bars are judged on the medians)")
 	fs.IntVar(&c.statements, "statements", 12, "print this many top statements of the drain from pg_stat_statements, when the server preloads it (0: off)")
 	fs.BoolVar(&c.keepLogs, "keep-logs", false, "keep the processes' log folder")
-	fs.StringVar(&c.profiles, "profiles", "", "write CPU profiles of the api over the burst and of scheduler-0 over the drain into this folder, and print their top functions (empty: off)")
+	fs.StringVar(&c.profiles, "profiles", "", "write CPU profiles of the api over the burst and of every scheduler over the drain into this folder, and print their top functions (empty: off)")
 	_ = fs.Parse(args)
 	if c.admin == "" {
 		fail(fmt.Errorf("set -database-url or DATABASE_URL"))
@@ -239,9 +239,14 @@ func shapeProduct(ctx context.Context, c shapeConfig) (res shapeResult, err erro
 		procs = append(procs, p)
 	}
 	total := int64(c.runs + warmup)
-	stopSched := prof.start("scheduler-0", "drain")
+	var stops []func()
+	for i := 0; i < c.replicas; i++ {
+		stops = append(stops, prof.start(fmt.Sprintf("scheduler-%d", i), "drain"))
+	}
 	err = waitFinished(ctx, db, procs, total, 10*time.Minute)
-	stopSched()
+	for _, stop := range stops {
+		stop()
+	}
 	if err != nil {
 		return res, err
 	}
