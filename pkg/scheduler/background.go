@@ -37,6 +37,8 @@ func (s *Scheduler) stopBackground() {
 	s.execCancel(errShutdown)
 	s.bgCancel()
 	s.bg.Wait()
+	s.claims.Release()
+	s.completions.Release()
 }
 
 // goMaintenance runs fn in the background under the replica's background

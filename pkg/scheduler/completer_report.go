@@ -82,7 +82,7 @@ func (s *Scheduler) newCompleter() *completer {
 		log:   s.log,
 		retry: completeRetry{MaxTries: s.cfg.CompleteTries, GiveUpAfter: s.cfg.CompleteGiveUp},
 		write: func(ctx context.Context, fs []store.Finish) (*store.FinishResult, error) {
-			return s.st.FinishJobs(ctx, s.cfg.Claimant, fs)
+			return s.completions.FinishJobs(ctx, s.cfg.Claimant, fs)
 		},
 		written: s.report,
 		abandon: s.abandon,

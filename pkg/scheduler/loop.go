@@ -148,7 +148,7 @@ func (s *Scheduler) pass(ctx context.Context) (passResult, error) {
 // starts at once, up to free jobs; due slots are leased, then fired. It
 // returns how many schedules it took and jobs it started.
 func (s *Scheduler) claimDue(ctx context.Context, free int, limits store.Limits) (int, int, error) {
-	c, err := s.st.ClaimDue(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, s.cfg.MaxClaim, free, limits)
+	c, err := s.claims.ClaimDue(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, s.cfg.MaxClaim, free, limits)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -235,14 +235,14 @@ func (s *Scheduler) fire(ctx context.Context, c store.ClaimedSchedule) {
 func (s *Scheduler) startJobs(ctx context.Context, free int, limits store.Limits) (int, error) {
 	var started []store.StartedJob
 	if limits.Any() {
-		lim, err := s.st.StartLimitedJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, free, limits)
+		lim, err := s.claims.StartLimitedJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, free, limits)
 		if err != nil {
 			return 0, err
 		}
 		started = append(started, lim...)
 	}
 	if rest := free - len(started); rest > 0 {
-		more, err := s.st.StartFreeJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, rest, limits)
+		more, err := s.claims.StartFreeJobs(ctx, s.cfg.Claimant, s.cfg.ClaimTTL, rest, limits)
 		if err != nil {
 			s.launchAll(started)
 			return len(started), err

@@ -24,7 +24,11 @@ import (
 type Scheduler struct {
 	cfg Config
 	st  *store.Store
-	log *zap.Logger
+	// claims and completions are st pinned to a connection each (the claim
+	// loop's statements, the completer's batches): warm plans and buffer
+	// mappings on two backends instead of all of the pool's.
+	claims, completions *store.Store
+	log                 *zap.Logger
 
 	wake chan struct{} // NOTIFY, freed capacity, or a test nudging the loop
 
@@ -84,6 +88,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s := &Scheduler{
 		cfg:     cfg,
 		st:      cfg.Store,
+		claims:  cfg.Store.Pinned(),
 		log:     cfg.Logger.With(zap.String("claimant", cfg.Claimant)),
 		wake:    make(chan struct{}, 1),
 		running: map[int64]*execution{},
@@ -93,6 +98,7 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s.idle.every = cfg.Interval
 	s.outage = outage.New(s.log, "database", outage.DefaultEvery)
+	s.completions = cfg.Store.Pinned()
 	s.completer = s.newCompleter()
 	s.deliverer = s.newDeliverer()
 	s.execCtx, s.execCancel = context.WithCancelCause(context.Background())

@@ -35,6 +35,11 @@ type Store struct {
 	launchInputs     atomic.Pointer[runInputs]
 	reuseInputsAfter atomic.Int64 // unix ns: no reuse before (reused inputs failed a batch)
 
+	// pin is the connection of a store made by Pinned (nil: the pool).
+	pin      *pinnedConn
+	pins     *atomic.Int32 // connections pinned from the pool (nil on a pinned store)
+	maxConns int           // the pool's size (Options.MaxConns)
+
 	closeOnce sync.Once
 }
 
@@ -88,14 +93,20 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("ping database: %w", redactError(err, url))
 	}
-	return &Store{db: db, sql: sqlDB, url: url, timeout: opts.StatementTimeout, notifier: startNotifier(sqlDB)}, nil
+	return &Store{db: db, sql: sqlDB, url: url, timeout: opts.StatementTimeout, notifier: startNotifier(sqlDB),
+		pins: new(atomic.Int32), maxConns: opts.MaxConns}, nil
 }
 
 // URL returns the connection string the store was opened with.
 func (s *Store) URL() string { return s.url }
 
-// Close stops the notifier and closes the pool; later calls do nothing.
+// Close stops the notifier and closes the pool; later calls do nothing. On
+// a pinned store it only releases the connection (Release).
 func (s *Store) Close() error {
+	if s.pin != nil {
+		s.Release()
+		return nil
+	}
 	var err error
 	s.closeOnce.Do(func() {
 		s.notifier.stop()
