@@ -28,4 +28,4 @@ fi
 bin/bench pipeline -latency-runs "${LATENCY_RUNS:-300}" -drain-runs "${DRAIN_RUNS:-20000}" -replicas 4
 bin/bench launch -clients 32 -conns 16 -duration "${LAUNCH_DURATION:-10s}"
 # The shape users deploy (bin/api + bin/scheduler processes, built here) with its SQL floors.
-bin/bench shape -runs "${SHAPE_RUNS:-20000}" -latency "${LATENCY_RUNS:-300}" -replicas 4 -clients 32 -rounds "${SHAPE_ROUNDS:-3}"
+bin/bench shape -runs "${SHAPE_RUNS:-20000}" -latency "${LATENCY_RUNS:-300}" -replicas 4 -clients 32 -rounds "${SHAPE_ROUNDS:-5}"
