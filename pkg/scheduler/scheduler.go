@@ -86,19 +86,19 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	cfg.defaults()
 	s := &Scheduler{
-		cfg:     cfg,
-		st:      cfg.Store,
-		claims:  cfg.Store.Pinned(),
-		log:     cfg.Logger.With(zap.String("claimant", cfg.Claimant)),
-		wake:    make(chan struct{}, 1),
-		running: map[int64]*execution{},
+		cfg:         cfg,
+		st:          cfg.Store,
+		claims:      cfg.Store.Pinned(),
+		completions: cfg.Store.Pinned(),
+		log:         cfg.Logger.With(zap.String("claimant", cfg.Claimant)),
+		wake:        make(chan struct{}, 1),
+		running:     map[int64]*execution{},
 
 		retentionBatch:  RetentionBatch,
 		retentionBudget: RetentionBudget,
 	}
 	s.idle.every = cfg.Interval
 	s.outage = outage.New(s.log, "database", outage.DefaultEvery)
-	s.completions = cfg.Store.Pinned()
 	s.completer = s.newCompleter()
 	s.deliverer = s.newDeliverer()
 	s.execCtx, s.execCancel = context.WithCancelCause(context.Background())

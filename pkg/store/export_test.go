@@ -37,10 +37,7 @@ func (tx *Tx) BackendPID(ctx context.Context) (int, error) {
 }
 
 // TerminateBackend ends the server process pid (pg_terminate_backend) and
-// waits for it to exit.
+// waits up to 5 s for it to exit.
 func (s *Store) TerminateBackend(ctx context.Context, pid int) error {
-	if err := s.db.WithContext(ctx).Exec("SELECT pg_terminate_backend(?, 5000)", pid).Error; err != nil {
-		return err
-	}
-	return nil
+	return s.db.WithContext(ctx).Exec("SELECT pg_terminate_backend(?, 5000)", pid).Error
 }

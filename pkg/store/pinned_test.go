@@ -15,11 +15,7 @@ import (
 func TestPinnedStoreKeepsOneBackend(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.NewDatabaseURL(t), store.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openPoolOf4(t)
 	pinned := st.Pinned()
 	first := backendPID(t, pinned)
 	for i := 0; i < 5; i++ {
@@ -80,11 +76,7 @@ func TestPinnedStoreKeepsOneBackend(t *testing.T) {
 func TestPinnedStoresTakeAtMostHalfThePool(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.NewDatabaseURL(t), store.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openPoolOf4(t)
 	a, b, c := st.Pinned(), st.Pinned(), st.Pinned()
 	if a == st || b == st {
 		t.Fatal("the first two pinned stores of a pool of 4 should be pinned")
@@ -103,6 +95,17 @@ func TestPinnedStoresTakeAtMostHalfThePool(t *testing.T) {
 	if d := st.Pinned(); d == st {
 		t.Fatal("a released pin should free its place")
 	}
+}
+
+// openPoolOf4 opens a store on a new database with a pool of 4 connections.
+func openPoolOf4(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), testenv.NewDatabaseURL(t), store.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 func backendPID(t *testing.T, st *store.Store) int {
